@@ -1,0 +1,57 @@
+"""Great-circle distance and travel time (DESIGN §3, the distance rule).
+
+Distances use the haversine formula on a sphere of mean Earth radius 6371.0 km; travel
+time between two sites is that distance at the problem's speed, rounded up to whole
+minutes.
+
+Examples
+--------
+>>> round(float(haversine_km(30.0, 114.0, 30.0, 114.1)), 3)
+9.63
+>>> travel_minutes(5.0, 15.0)
+20
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EARTH_RADIUS_KM", "haversine_km", "travel_minutes", "unit_xyz", "chord_for_km"]
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
+    """Great-circle distance in km (numpy broadcasting over degree arrays)."""
+    p1 = np.radians(lat1)
+    p2 = np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
+    a = np.sin(dphi / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def travel_minutes(km: Any, speed_kmh: float) -> Any:
+    """Whole minutes (rounded up) to cover ``km`` at ``speed_kmh``; arrays give int64 arrays."""
+    m = np.ceil(np.asarray(km, dtype=np.float64) * 60.0 / speed_kmh)
+    if np.ndim(m) == 0:
+        return int(m)
+    return m.astype(np.int64)
+
+
+def unit_xyz(lat: Any, lon: Any) -> npt.NDArray[np.float64]:
+    """Points on the unit sphere (n x 3) for a k-d tree on chord length."""
+    la = np.radians(np.asarray(lat, dtype=np.float64))
+    lo = np.radians(np.asarray(lon, dtype=np.float64))
+    c = np.cos(la)
+    return np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
+
+
+def chord_for_km(km: float) -> float:
+    """Unit-sphere chord length of a great-circle distance ``km`` (a little slack added)."""
+    ang = min(km / EARTH_RADIUS_KM, math.pi)
+    return 2.0 * math.sin(ang / 2.0) * (1.0 + 1e-9) + 1e-12
