@@ -69,7 +69,7 @@ def tasks(draw: st.DrawFn, tid: str, tz: ZoneInfo) -> Task:
     head = draw(st.integers(1, 3))
     mn = draw(st.integers(1, head))
     skills = {s: draw(st.integers(1, 2)) for s in SKILLS if draw(st.integers(0, 3)) == 0}
-    reqs = ()
+    reqs: tuple[Requirement, ...] = ()
     if head >= 2 and draw(st.booleans()):
         reqs = (Requirement(draw(st.sampled_from(SKILLS)), 1, 1),)
     return Task(
@@ -96,7 +96,7 @@ def problems(draw: st.DrawFn, max_volunteers: int = 4, max_tasks: int = 3) -> Pr
     nt = draw(st.integers(1, max_tasks))
     vs = tuple(draw(volunteers(f"v{i}", tz)) for i in range(nv))
     ts = tuple(draw(tasks(f"t{j}", tz)) for j in range(nt))
-    forbidden = ()
+    forbidden: tuple[tuple[str, str], ...] = ()
     if draw(st.booleans()):
         forbidden = ((vs[0].id, ts[0].id),)
     settings = Settings(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -21,7 +21,7 @@ from vmatch.result import Status
 from vmatch.solve import solve
 from vmatch.verify import verify
 
-UTC = timezone.utc
+UTC = UTC
 CST = timezone(timedelta(hours=8))
 HOME = Location(30.60, 114.30)
 

@@ -8,8 +8,25 @@ from __future__ import annotations
 import logging
 
 from vmatch.errors import FormatError, InfeasibleError, ModelError
+from vmatch.explain import explain, explain_text
+from vmatch.io.json_format import (
+    dumps_problem,
+    dumps_solution,
+    loads_problem,
+    loads_solution,
+    problem_from_dict,
+    problem_to_dict,
+    read_problem,
+    read_solution,
+    result_from_dict,
+    result_to_dict,
+    write_problem,
+    write_solution,
+)
 from vmatch.model import Location, Problem, Requirement, Settings, Task, TimeWindow, Volunteer, WeeklyRule
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
+from vmatch.solve import solve
+from vmatch.verify import Violation, check_objective, verify
 
 logging.getLogger("vmatch").addHandler(logging.NullHandler())
 
@@ -30,6 +47,24 @@ __all__ = [
     "Status",
     "Task",
     "TimeWindow",
+    "Violation",
     "Volunteer",
     "WeeklyRule",
+    "check_objective",
+    "dumps_problem",
+    "dumps_solution",
+    "explain",
+    "explain_text",
+    "loads_problem",
+    "loads_solution",
+    "problem_from_dict",
+    "problem_to_dict",
+    "read_problem",
+    "read_solution",
+    "result_from_dict",
+    "result_to_dict",
+    "solve",
+    "verify",
+    "write_problem",
+    "write_solution",
 ]

@@ -44,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Level", "Rows", "ArcProblem", "ArcSolution", "SolveStatus", "csr_from_lists"]
+__all__ = ["ArcProblem", "ArcSolution", "Level", "Rows", "SolveStatus", "csr_from_lists"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -130,7 +130,7 @@ class Rows:
         return Rows(indptr, new_index[self.indices[mask]], self.rhs.copy(), self.owner.copy())
 
 
-def csr_from_lists(rows: Sequence[Sequence[int]], rhs: Sequence[int] | None = None,
+def csr_from_lists(rows: Sequence[Any], rhs: Sequence[int] | None = None,
                    owner: Sequence[int] | None = None) -> Rows:
     """Build :class:`Rows` from Python lists of arc indices."""
     lens = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))

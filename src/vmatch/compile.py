@@ -39,7 +39,7 @@ from vmatch.errors import InfeasibleError
 from vmatch.geo import EARTH_RADIUS_KM, haversine_km, travel_minutes, unit_xyz
 from vmatch.model import Problem
 
-__all__ = ["Compiled", "compile_problem", "candidate_pairs"]
+__all__ = ["Compiled", "candidate_pairs", "compile_problem"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -101,35 +101,97 @@ def _expand(v: I64, t: I64, first: I64) -> tuple[I64, I64]:
     return arc_v, offs + np.arange(len(arc_v), dtype=np.int64)
 
 
-def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, speed: float) -> Rows:
-    """Maximal overlap cliques and travel-time pairs among each volunteer's arcs."""
+def _rows_from_groups(head: I64, members: I64, grp_start: I64) -> tuple[I64, I64]:
+    """CSR (lengths, indices) of rows ``[head[g], members of group g...]``; groups are runs in ``members``."""
+    cnt = np.diff(np.append(grp_start, len(members)))
+    lens = cnt + 1
+    indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    out = np.empty(int(indptr[-1]), np.int64)
+    out[indptr[:-1]] = head
+    pos = np.arange(len(members), dtype=np.int64) - np.repeat(grp_start, cnt)
+    out[np.repeat(indptr[:-1] + 1, cnt) + pos] = members
+    return lens, out
+
+
+def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km: npt.NDArray[np.float64],
+               speed: float, chunk: int = 400_000) -> Rows:
+    """Conflict rows among each volunteer's arcs (vectorised, in chunks of whole volunteers).
+
+    * Maximal overlap cliques: for each arc k, the arcs of the same volunteer running at
+      its start; kept when no later start contains the same set.
+    * Travel rows: for an arc i and a later task B of the same volunteer that starts after
+      i ends but sooner than the trip from i's site to B's site takes, the row
+      ``[i, arcs of B that are too soon]`` (arcs of one task are exclusive anyway).
+    Only arcs that start before ``end + T`` are paired, where T is the trip across the
+    volunteer's reach (twice their farthest arc: the triangle inequality).
+    """
+    n = len(arc_v)
+    if n == 0:
+        return Rows.empty()
     order = np.lexsort((e, s, arc_v))
-    bounds = np.flatnonzero(np.diff(arc_v[order])) + 1
-    rows: list[npt.NDArray[np.int64]] = []
-    for grp in np.split(order, bounds):
-        m = len(grp)
-        if m < 2:
-            continue
-        gs, ge = s[grp], e[grp]
-        active = (gs[None, :] <= gs[:, None]) & (ge[None, :] > gs[:, None])
-        last_of_start = np.append(gs[1:] != gs[:-1], True)
-        min_end = np.where(active, ge[None, :], np.iinfo(np.int64).max).min(axis=1)
-        nxt = np.append(gs[1:], np.iinfo(np.int64).max)
-        maximal = last_of_start & (min_end <= nxt)
-        sizes = active.sum(axis=1)
-        for i in np.flatnonzero(maximal & (sizes > 1)):
-            rows.append(grp[active[i]])
-        # travel pairs: i before k without overlap, but the gap is shorter than the trip
-        gap = gs[None, :] - ge[:, None]  # gap[i, k] = start_k - end_i
-        t = arc_task[grp]
-        cand = (gap >= 0) & (t[:, None] != t[None, :])
-        if cand.any():
-            ii, kk = np.nonzero(cand)
-            km = haversine_km(tb.tlat[t[ii]], tb.tlon[t[ii]], tb.tlat[t[kk]], tb.tlon[t[kk]])
-            bad = gap[ii, kk] < travel_minutes(km, speed)
-            for i, k in zip(ii[bad], kk[bad], strict=True):
-                rows.append(np.array([grp[i], grp[k]], np.int64))
-    return csr_from_lists(rows)
+    v, so, eo, to = arc_v[order], s[order], e[order], arc_task[order]
+    reach = np.zeros(tb.nv)
+    np.maximum.at(reach, arc_v, arc_km)
+    tmax = travel_minutes(2.0 * reach, speed)
+    big = int(max(so.max(), eo.max()) - min(so.min(), 0) + tmax.max() + 10)
+    key = v * big + (so - min(so.min(), 0))
+    lens_all: list[I64] = []
+    idx_all: list[I64] = []
+    vb = np.flatnonzero(np.diff(v)) + 1
+    cuts = [0]
+    for c in vb[np.searchsorted(vb, np.arange(chunk, n, chunk))] if n > chunk else []:
+        if c > cuts[-1]:
+            cuts.append(int(c))
+    cuts.append(n)
+    for c0, c1 in itertools.pairwise(cuts):
+        q = v[c0:c1] * big + (eo[c0:c1] - min(so.min(), 0)) + tmax[v[c0:c1]]
+        hi = np.searchsorted(key, q, side="left")
+        pos = np.arange(c0, c1, dtype=np.int64)
+        cnt = np.maximum(hi - pos - 1, 0)
+        ii = np.repeat(pos, cnt)
+        first = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+        kk = ii + 1 + (np.arange(len(ii), dtype=np.int64) - np.repeat(first, cnt))
+        overlap = so[kk] < eo[ii]
+        # maximal overlap cliques, grouped by the later arc k
+        oi, ok = ii[overlap], kk[overlap]
+        if len(ok):
+            srt = np.argsort(ok, kind="stable")
+            oi, ok = oi[srt], ok[srt]
+            gs = np.concatenate([[0], np.flatnonzero(np.diff(ok)) + 1]).astype(np.int64)
+            heads = ok[gs]
+            min_end = np.minimum(np.minimum.reduceat(eo[oi], gs), eo[heads])
+            nxt = heads + 1
+            same_next = (nxt < n) & (v[np.minimum(nxt, n - 1)] == v[heads])
+            maximal = ~same_next | (min_end <= so[np.minimum(nxt, n - 1)])
+            sizes = np.diff(np.append(gs, len(ok)))
+            kept = sizes[maximal]
+            if len(kept):
+                gs2 = np.concatenate([[0], np.cumsum(kept)[:-1]]).astype(np.int64)
+                ln, ix = _rows_from_groups(heads[maximal], oi[np.repeat(maximal, sizes)], gs2)
+                lens_all.append(ln)
+                idx_all.append(ix)
+        # travel rows
+        cand = ~overlap & (to[ii] != to[kk])
+        ti, tk = ii[cand], kk[cand]
+        if len(ti):
+            a_, b_ = to[ti], to[tk]
+            km = haversine_km(tb.tlat[a_], tb.tlon[a_], tb.tlat[b_], tb.tlon[b_])
+            bad = (so[tk] - eo[ti]) < travel_minutes(km, speed)
+            ti, tk = ti[bad], tk[bad]
+            if len(ti):
+                srt = np.lexsort((tk, to[tk], ti))
+                ti, tk = ti[srt], tk[srt]
+                gkey = ti * (tb.nt + 1) + to[tk]
+                gs = np.concatenate([[0], np.flatnonzero(np.diff(gkey)) + 1]).astype(np.int64)
+                ln, ix = _rows_from_groups(ti[gs], tk, gs)
+                lens_all.append(ln)
+                idx_all.append(ix)
+    if not lens_all:
+        return Rows.empty()
+    lens = np.concatenate(lens_all)
+    indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    indices = order[np.concatenate(idx_all)]
+    return Rows(indptr, indices.astype(np.int64), np.ones(len(lens), np.int64), -np.ones(len(lens), np.int64))
 
 
 def _by_key(keys: I64) -> tuple[I64, I64, I64]:
@@ -212,7 +274,8 @@ def compile_problem(problem: Problem) -> Compiled:
     dur = e - s
     keep = (el.available_ok(tb, arc_v, s, e) & el.workload_ok(tb, arc_v, dur)
             & el.certificate_ok(tb, arc_v, arc_t, e))
-    arc_v, arc_job, arc_km, arc_t, s, e, dur = (x[keep] for x in (arc_v, arc_job, arc_km, arc_t, s, e, dur))
+    arc_v, arc_job, arc_t, s, e, dur = arc_v[keep], arc_job[keep], arc_t[keep], s[keep], e[keep], dur[keep]
+    arc_km = arc_km[keep]
 
     pinned_rows = []
     if problem.pinned:
@@ -227,7 +290,7 @@ def compile_problem(problem: Problem) -> Compiled:
                                       (f"pinned {vid}->{tid}",))
             pinned_rows.append(order[starts[i]:ends[i]])
 
-    cliques = _conflicts(tb, arc_v, arc_t, s, e, st.travel_speed_kmh)
+    cliques = _conflicts(tb, arc_v, arc_t, s, e, arc_km, st.travel_speed_kmh)
     capacity = _day_rows(tb, arc_v, s, dur)
     composition = _composition(tb, arc_v, arc_job, job_task)
     required = np.zeros(tb.nt, bool)

@@ -30,8 +30,17 @@ from vmatch.geo import haversine_km
 from vmatch.model import Problem
 from vmatch.timeaxis import TimeAxis, expand_weekly, merge_intervals
 
-__all__ = ["RULES", "Tables", "skill_ok", "certificate_ok", "attribute_ok", "distance_km",
-           "available_ok", "workload_ok", "forbidden_ok"]
+__all__ = [
+    "RULES",
+    "Tables",
+    "attribute_ok",
+    "available_ok",
+    "certificate_ok",
+    "distance_km",
+    "forbidden_ok",
+    "skill_ok",
+    "workload_ok",
+]
 
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
@@ -117,7 +126,8 @@ class Tables:
             words = max(1, (len(vals) + 63) // 64)
             vm = np.zeros((self.nv, words), np.uint64)
             tm = np.zeros((self.nt, words), np.uint64)
-            for arr, objs in ((vm, p.volunteers), (tm, p.tasks)):
+            pairs: tuple[tuple[Any, tuple[Any, ...]], ...] = ((vm, p.volunteers), (tm, p.tasks))
+            for arr, objs in pairs:
                 for i, o in enumerate(objs):
                     for x in o.attributes.get(k, ()):
                         if x in bit:

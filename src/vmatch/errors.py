@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ModelError", "FormatError", "InfeasibleError"]
+__all__ = ["FormatError", "InfeasibleError", "ModelError"]
 
 
 class ModelError(ValueError):

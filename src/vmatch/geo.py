@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EARTH_RADIUS_KM", "haversine_km", "travel_minutes", "unit_xyz", "chord_for_km"]
+__all__ = ["EARTH_RADIUS_KM", "chord_for_km", "haversine_km", "travel_minutes", "unit_xyz"]
 
 EARTH_RADIUS_KM = 6371.0
 

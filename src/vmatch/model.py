@@ -33,15 +33,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from vmatch.errors import ModelError
 
 __all__ = [
-    "Location",
-    "TimeWindow",
-    "WeeklyRule",
-    "Requirement",
-    "Volunteer",
-    "Task",
-    "Settings",
-    "Problem",
     "MAX_LEVEL",
+    "Location",
+    "Problem",
+    "Requirement",
+    "Settings",
+    "Task",
+    "TimeWindow",
+    "Volunteer",
+    "WeeklyRule",
 ]
 
 MAX_LEVEL = 5

@@ -26,7 +26,7 @@ import numpy as np
 
 from vmatch import eligibility as el
 
-__all__ = ["task_reasons", "rule_masks"]
+__all__ = ["rule_masks", "task_reasons"]
 
 
 def rule_masks(tb: el.Tables, t: int) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Status", "Assignment", "Shortfall", "LevelResult", "Result"]
+__all__ = ["Assignment", "LevelResult", "Result", "Shortfall", "Status"]
 
 
 class Status(Enum):

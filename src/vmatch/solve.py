@@ -29,7 +29,7 @@ from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
 
-__all__ = ["solve", "decode"]
+__all__ = ["decode", "solve"]
 
 log = logging.getLogger(__name__)
 

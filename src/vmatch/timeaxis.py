@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from vmatch.model import Problem, TimeWindow, WeeklyRule
 
-__all__ = ["TimeAxis", "merge_intervals", "expand_weekly"]
+__all__ = ["TimeAxis", "expand_weekly", "merge_intervals"]
 
 
 class TimeAxis:

@@ -90,8 +90,8 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
                 m.add_exactly_one(ys)
             elif len(ys) > 1:
                 m.add_at_most_one(ys)
-        for g in np.flatnonzero(ap.group_required):
-            if int(g) not in g_jobs:
+        for g_req in np.flatnonzero(ap.group_required).tolist():
+            if g_req not in g_jobs:
                 m.add_bool_or([])  # a required group with no job: infeasible
     load = ap.arc_load
     by_agent = np.argsort(ap.arc_agent, kind="stable")
@@ -122,7 +122,7 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
         e = cp_model.LinearExpr.weighted_sum([x[a] for a in nz], [int(c[a]) for a in nz])
         if lv.job_coef is not None:
             jc = np.rint(lv.job_coef * lv.scale).astype(np.int64)
-            e = e + sum(int(jc[j]) * y[j] for j in np.flatnonzero(jc) if j in y)
+            e = e + sum(int(jc[j]) * y[int(j)] for j in np.flatnonzero(jc) if int(j) in y)
         exprs.append(e)
     return CpModel(m, x, y, exprs)
 
@@ -205,7 +205,7 @@ def solve_cpsat(
         chosen = np.flatnonzero(xs).astype(np.int64)
         ys = [j for j, yj in cm.y.items() if solver.boolean_value(yj)]
         served = np.union1d(np.asarray(ys, np.int64), ap.arc_job[chosen]).astype(np.int64)
-        obj_val = int(round(solver.objective_value))
+        obj_val = round(solver.objective_value)
         if name not in ("weighted", "feasibility"):
             scale = levels[k].scale
             best = obj_val if st == SolveStatus.OPTIMAL else float(solver.best_objective_bound)
@@ -222,6 +222,6 @@ def solve_cpsat(
         nan = tuple(float("nan") for _ in levels)
         return ArcSolution(status, np.zeros(0, np.int64), served, nan, tuple(bounds), wall, "cpsat", stats)
     proven = len(statuses) == len(plan) and all(s_ == SolveStatus.OPTIMAL for s_ in statuses)
-    status = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
+    final = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
     values = tuple(lv.value(chosen, served) for lv in levels)
-    return ArcSolution(status, chosen, served, values, tuple(bounds), wall, "cpsat", stats)
+    return ArcSolution(final, chosen, served, values, tuple(bounds), wall, "cpsat", stats)

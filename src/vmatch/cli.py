@@ -1,0 +1,182 @@
+"""The ``vmatch`` command line.
+
+Exit codes: 0 success, 1 ``verify`` found violations, 2 bad input (one line naming the
+object and field), 3 infeasible hard requests.
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +ELLIPSIS
+vmatch ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vmatch import __version__
+from vmatch.errors import InfeasibleError, ModelError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="vmatch", description="Match volunteers to service demand.")
+    ap.add_argument("--version", action="store_true", help="print the version and exit")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+    sub = ap.add_subparsers(dest="cmd")
+
+    s = sub.add_parser("solve", help="solve a problem file")
+    s.add_argument("problem", type=Path)
+    s.add_argument("--format", choices=["vmatch", "gap", "assign"], default="vmatch",
+                   help="input format (gap: OR-Library GAP file; assign: linear assignment file)")
+    s.add_argument("--problem", dest="problem_index", type=int, default=1,
+                   help="which problem of a multi-problem GAP file (1-based)")
+    s.add_argument("--time-limit", type=float, default=10.0)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--out", type=Path, help="write the solution JSON here")
+    s.add_argument("--summary", action="store_true", help="print a readable summary")
+    s.add_argument("--log-search", action="store_true", help="print CP-SAT's search log")
+
+    v = sub.add_parser("verify", help="check a solution against every hard rule")
+    v.add_argument("problem", type=Path)
+    v.add_argument("solution", type=Path)
+
+    e = sub.add_parser("explain", help="why tasks are short of their head-count")
+    e.add_argument("problem", type=Path)
+    e.add_argument("solution", type=Path)
+    e.add_argument("--task", default=None)
+    e.add_argument("--json", action="store_true", help="the same as data")
+
+    g = sub.add_parser("generate", help="write a synthetic problem")
+    g.add_argument("kind")
+    g.add_argument("--volunteers", type=int, default=200)
+    g.add_argument("--tasks", type=int, default=80)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", type=Path, help="file to write (default: stdout)")
+
+    b = sub.add_parser("bench", help="run a benchmark suite")
+    b.add_argument("suite")
+    b.add_argument("--time-limit", type=float, default=None)
+    b.add_argument("--out", type=Path, default=Path("bench-out"))
+    return ap
+
+
+def _solve(a: argparse.Namespace) -> int:
+    if a.format != "vmatch":
+        from vmatch.bench import solve_research_file
+
+        line = solve_research_file(a.problem, a.format, problem=a.problem_index,
+                                   time_limit=a.time_limit, seed=a.seed, workers=a.workers)
+        print(json.dumps(line))
+        return 0
+    from vmatch.io.json_format import read_problem, result_to_dict
+    from vmatch.solve import solve
+
+    p = read_problem(a.problem)
+    r = solve(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, log_search=a.log_search)
+    doc = json.dumps(result_to_dict(r, p), indent=1)
+    if a.out:
+        a.out.write_text(doc + "\n", encoding="utf-8")
+    elif not a.summary:
+        print(doc)
+    if a.summary or a.out:
+        print(r.summary())
+    return 0
+
+
+def _verify(a: argparse.Namespace) -> int:
+    from vmatch.io.json_format import read_problem, read_solution
+    from vmatch.verify import verify
+
+    p = read_problem(a.problem)
+    r = read_solution(a.solution, p)
+    bad = verify(p, r)
+    for x in bad:
+        print(f"{x.rule}: {x.message}")
+    if bad:
+        print(f"{len(bad)} violation(s)")
+        return 1
+    print(f"ok: {len(r.assignments)} assignments, no violation")
+    return 0
+
+
+def _explain(a: argparse.Namespace) -> int:
+    from vmatch.explain import explain, explain_text
+    from vmatch.io.json_format import read_problem, read_solution
+
+    p = read_problem(a.problem)
+    r = read_solution(a.solution, p)
+    if a.task is not None and a.task not in {t.id for t in p.tasks}:
+        raise ModelError(f"explain: field '--task' names unknown task {a.task!r}")
+    if a.json:
+        print(json.dumps([{"task": e.task, "headcount": e.headcount, "assigned": list(e.assigned),
+                           "missing": e.missing, "reasons": e.reasons}
+                          for e in explain(p, r, a.task)], indent=1))
+    else:
+        print(explain_text(p, r, a.task))
+    return 0
+
+
+def _generate(a: argparse.Namespace) -> int:
+    from vmatch.generate import GENERATORS
+    from vmatch.io.json_format import dumps_problem
+
+    if a.kind not in GENERATORS:
+        raise ModelError(f"generate: field 'KIND' must be one of {sorted(GENERATORS)}, got {a.kind!r}")
+    p = GENERATORS[a.kind](a.volunteers, a.tasks, seed=a.seed)
+    text = dumps_problem(p)
+    if a.out:
+        a.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _bench(a: argparse.Namespace) -> int:
+    from vmatch.bench import run_suite
+
+    run_suite(a.suite, time_limit=a.time_limit, out_dir=a.out, progress=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    a = _parser().parse_args(argv)
+    if a.version:
+        print(f"vmatch {__version__}")
+        return 0
+    if a.cmd is None:
+        _parser().print_help()
+        return 2
+    if not a.quiet:
+        h = logging.StreamHandler(sys.stderr)
+        h.setFormatter(logging.Formatter("vmatch: %(message)s"))
+        lg = logging.getLogger("vmatch")
+        lg.addHandler(h)
+        lg.setLevel(logging.INFO)
+    cmds = {"solve": _solve, "verify": _verify, "explain": _explain, "generate": _generate,
+            "bench": _bench}
+    try:
+        return cmds[a.cmd](a)
+    except InfeasibleError as e:
+        print(f"vmatch: infeasible: {e}", file=sys.stderr)
+        for c in e.conflict:
+            print(f"  {c}", file=sys.stderr)
+        return 3
+    except (ModelError, ValueError) as e:
+        print(f"vmatch: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"vmatch: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

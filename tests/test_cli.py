@@ -1,0 +1,135 @@
+"""The command line, through a subprocess as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vmatch.io.json_format import read_problem, read_solution, write_problem
+from vmatch.verify import verify
+
+DOC = {
+    "format": "vmatch/1",
+    "settings": {"timezone": "Asia/Shanghai", "travel_speed_kmh": 15, "max_distance_km": 10},
+    "volunteers": [
+        {"id": "v1", "location": [30.66, 114.31], "skills": {"first_aid": 2}},
+        {"id": "v2", "location": [30.62, 114.29]},
+    ],
+    "tasks": [
+        {"id": "t1", "location": [30.61, 114.28], "window": ["2026-12-05T09:00+08:00", "2026-12-05T11:00+08:00"],
+         "duration": 60, "headcount": 2, "skills": {"first_aid": 1}},
+        {"id": "t2", "location": [30.61, 114.28], "window": ["2026-12-05T09:00+08:00", "2026-12-05T10:00+08:00"]},
+    ],
+}
+
+
+def vmatch(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vmatch.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def problem_file(tmp_path: Path) -> Path:
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(DOC), encoding="utf-8")
+    return f
+
+
+def test_solve_verify_explain_roundtrip(problem_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    r = vmatch("-q", "solve", str(problem_file), "--time-limit", "5", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "status      OPTIMAL" in r.stdout
+    sol = json.loads(out.read_text())
+    assert sol["format"] == "vmatch-solution/1"
+    got = sorted((a["volunteer"], a["task"]) for a in sol["assignments"])
+    assert got == [("v1", "t1"), ("v2", "t2")]
+    assert sol["unassigned"]["t1"]["missing"] == 1
+    assert sol["unassigned"]["t1"]["reasons"]["skill"] == 1
+    p = read_problem(problem_file)
+    assert verify(p, read_solution(out, p)) == []
+    r = vmatch("-q", "verify", str(problem_file), str(out))
+    assert r.returncode == 0 and r.stdout.startswith("ok: 2 assignments")
+    r = vmatch("-q", "explain", str(problem_file), str(out))
+    assert r.returncode == 0
+    assert "task t1: 1 of 2 places unfilled" in r.stdout
+    assert "skill: 1 volunteer lacks a required skill level" in r.stdout
+    r = vmatch("-q", "explain", str(problem_file), str(out), "--task", "t1", "--json")
+    assert json.loads(r.stdout)[0]["reasons"]["skill"] == 1
+
+
+def test_verify_reports_violations_with_exit_1(problem_file: Path, tmp_path: Path) -> None:
+    bad = {"format": "vmatch-solution/1", "status": "FEASIBLE",
+           "assignments": [{"volunteer": "v2", "task": "t1", "start": "2026-12-05T09:00+08:00"}],
+           "unassigned": {"t1": {"missing": 1, "reasons": {}}, "t2": {"missing": 1, "reasons": {}}}}
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(bad))
+    r = vmatch("-q", "verify", str(problem_file), str(f))
+    assert r.returncode == 1
+    assert "skill" in r.stdout and "1 violation(s)" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (lambda d: d["tasks"][0].update(headcount=0), "task 't1'"),
+        (lambda d: d["volunteers"][0].update(location=[95.0, 114.0]), "lat"),
+        (lambda d: d["tasks"][1].update(colour="red"), "colour"),
+        (lambda d: d["volunteers"].append(dict(d["volunteers"][0])), "duplicate"),
+        (lambda d: d.update(pinned=[["v9", "t1"]]), "v9"),
+        (lambda d: d["tasks"][0].update(window=["2026-12-05T09:00", "2026-12-05T11:00"]), "window"),
+    ],
+)
+def test_bad_input_exit_2_one_line(problem_file: Path, mutate, needle: str) -> None:  # type: ignore[no-untyped-def]
+    d = json.loads(json.dumps(DOC))
+    mutate(d)
+    problem_file.write_text(json.dumps(d))
+    r = vmatch("-q", "solve", str(problem_file))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and needle in r.stderr
+    assert r.stdout == ""
+
+
+def test_malformed_json_and_missing_file(tmp_path: Path) -> None:
+    f = tmp_path / "x.json"
+    f.write_text('{"format": "vmatch/1", "volunteers": [')
+    r = vmatch("-q", "solve", str(f))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = vmatch("-q", "solve", str(tmp_path / "absent.json"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_infeasible_pins_exit_3(problem_file: Path) -> None:
+    d = json.loads(json.dumps(DOC))
+    d["pinned"] = [["v2", "t1"]]  # v2 lacks first_aid
+    problem_file.write_text(json.dumps(d))
+    r = vmatch("-q", "solve", str(problem_file))
+    assert r.returncode == 3
+    assert "pinned v2->t1" in r.stderr
+
+
+def test_generate_city_then_solve(tmp_path: Path) -> None:
+    f = tmp_path / "city.json"
+    r = vmatch("-q", "generate", "city", "--volunteers", "60", "--tasks", "25", "--seed", "3", "--out", str(f))
+    assert r.returncode == 0, r.stderr
+    p = read_problem(f)
+    assert len(p.volunteers) == 60 and len(p.tasks) == 25
+    again = tmp_path / "again.json"
+    vmatch("-q", "generate", "city", "--volunteers", "60", "--tasks", "25", "--seed", "3", "--out", str(again))
+    assert again.read_text() == f.read_text()
+    out = tmp_path / "s.json"
+    r = vmatch("-q", "solve", str(f), "--time-limit", "10", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert verify(p, read_solution(out, p)) == []
+
+
+def test_write_problem_reads_back(tmp_path: Path, problem_file: Path) -> None:
+    p = read_problem(problem_file)
+    f = tmp_path / "again.json"
+    write_problem(p, f)
+    assert read_problem(f) == p
