@@ -121,10 +121,19 @@ def test_coordinates_inside_the_region() -> None:
 
 
 def test_homes_and_sites_cluster(city: Problem) -> None:
-    lat = np.array([v.location.lat for v in city.volunteers])
-    lon = np.array([v.location.lon for v in city.volunteers])
+    whole = generate_city(10_000, 300, seed=0)  # a whole city: all 15 districts
+    lat = np.array([v.location.lat for v in whole.volunteers])
+    lon = np.array([v.location.lon for v in whole.volunteers])
     core = haversine_km(lat, lon, 30.58, 114.29) < 12.0  # the central districts
     assert 0.45 < core.mean() < 0.85
+    # the nearest district seat is within a few km for most people
+    seats = np.array([c[:2] for c in region("city").centres])
+    d = haversine_km(lat[:, None], lon[:, None], seats[None, :, 0], seats[None, :, 1]).min(axis=1)
+    assert np.median(d) < 3.0
+    # a small problem keeps the density: fewer, central districts
+    lat = np.array([v.location.lat for v in city.volunteers])
+    lon = np.array([v.location.lon for v in city.volunteers])
+    assert (haversine_km(lat, lon, 30.58, 114.29) < 12.0).mean() > 0.95
     stations = {t.extra["station"] for t in city.tasks if "station" in t.extra}
     assert 20 < len(stations) < 200
     assert sum("station" in t.extra for t in city.tasks) > 0.6 * len(city.tasks)

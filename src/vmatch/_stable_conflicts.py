@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from vmatch._stable_da import IntArray, edges_to_dict
-from vmatch._stable_prefs import PrefArrays, build_pref_arrays, provider_major
+from vmatch._stable_prefs import PrefArrays, build_pref_arrays
 from vmatch.errors import ModelError
 
 __all__ = ["stable_match_with_conflicts"]
@@ -136,7 +136,7 @@ def _repair(
     """Move requesters to preferred providers that can add them without dropping anyone."""
     e_r, e_p, pos = pa.e_r.tolist(), pa.e_p.tolist(), pa.p_pos.tolist()
     cap = pa.cap.tolist()
-    perm: IntArray = provider_major(pa)
+    perm: IntArray = pa.by_prov
     by_p: list[list[int]] = [[] for _ in range(pa.n_prov)]
     for e in perm.tolist():
         by_p[e_p[e]].append(e)

@@ -35,7 +35,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from vmatch._stable_da import IntArray, edges_to_dict, matched_edges
-from vmatch._stable_prefs import PrefArrays, build_pref_arrays, provider_major
+from vmatch._stable_prefs import PrefArrays, build_pref_arrays
 from vmatch.result import Status
 
 __all__ = ["WeaklyStableResult", "max_weakly_stable", "max_weakly_stable_result"]
@@ -110,7 +110,7 @@ def _solve(pa: PrefArrays, time_limit: float, seed: int, workers: int | None) ->
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{e}") for e in range(n)]
     a = _prefix_vars(model, x, np.arange(n), pa.e_r, pa.r_tier, np.ones(pa.n_req, np.int64), "a")
-    b = _prefix_vars(model, x, provider_major(pa), pa.e_p, pa.p_tier, cp, "b")
+    b = _prefix_vars(model, x, pa.by_prov, pa.e_p, pa.p_tier, cp, "b")
     for e, c in enumerate(cp[pa.e_p].tolist()):
         if c == 0:
             model.add(x[e] == 0)

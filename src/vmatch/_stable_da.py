@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vmatch._stable_prefs import PrefArrays, provider_major
+from vmatch._stable_prefs import PrefArrays
 
 __all__ = ["deferred_acceptance", "edges_to_dict", "matched_edges", "ranges"]
 
@@ -92,6 +92,7 @@ def deferred_acceptance(
     end = ptr[1:]
     held = np.zeros(n_prop, dtype=np.int64)
     active = np.flatnonzero((quota > 0) & (nxt < end))
+    one = bool((cnt <= 1).all())  # every receiver holds at most one: no sorting needed
     rounds = 0
     while len(active) >= max(switch, 1):
         rounds += 1
@@ -99,26 +100,10 @@ def deferred_acceptance(
         edges = ranges(nxt[active], k)
         nxt[active] += k
         held[active] += k
-        b = recv[edges]
-        u = np.unique(b)
-        ucnt = cnt[u]
-        sl = ranges(sstart[u], ucnt)
-        pool_e = np.concatenate((s_edge[sl], edges))
-        pool_b = np.concatenate((np.repeat(u, ucnt), b))
-        pool_r = np.concatenate((s_rank[sl], rank[edges]))
-        order = np.argsort(pool_b * (big + 1) + pool_r)
-        sb = pool_b[order]
-        first = np.ones(len(sb), dtype=bool)
-        first[1:] = sb[1:] != sb[:-1]
-        starts = np.flatnonzero(first)
-        pos = np.arange(len(sb), dtype=np.int64) - starts[np.cumsum(first) - 1]
-        keep = pos < cnt[sb]
-        kept = order[keep]
-        dst = sstart[sb[keep]] + pos[keep]
-        s_edge[dst] = pool_e[kept]
-        s_rank[dst] = pool_r[kept]
-        rej = pool_e[order[~keep]]
-        rej = rej[rej >= 0]
+        if one:
+            rej = _round_one(edges, recv, rank, cnt, sstart, s_edge, s_rank)
+        else:
+            rej = _round_sort(edges, recv, rank, cnt, sstart, s_edge, s_rank, big)
         ua, ca = np.unique(prop[rej], return_counts=True)
         held[ua] -= ca
         active = ua[nxt[ua] < end[ua]]
@@ -128,6 +113,62 @@ def deferred_acceptance(
     matched = np.zeros(n_edges, dtype=bool)
     matched[s_edge[s_edge >= 0]] = True
     return matched
+
+
+def _round_sort(
+    edges: IntArray,
+    recv: IntArray,
+    rank: IntArray,
+    cnt: IntArray,
+    sstart: IntArray,
+    s_edge: IntArray,
+    s_rank: IntArray,
+    big: int,
+) -> IntArray:
+    """One round: each receiver keeps its best among held and new; returns the rejected edges."""
+    b = recv[edges]
+    u = np.unique(b)
+    ucnt = cnt[u]
+    sl = ranges(sstart[u], ucnt)
+    pool_e = np.concatenate((s_edge[sl], edges))
+    pool_b = np.concatenate((np.repeat(u, ucnt), b))
+    pool_r = np.concatenate((s_rank[sl], rank[edges]))
+    order = np.argsort(pool_b * (big + 1) + pool_r)
+    sb = pool_b[order]
+    first = np.ones(len(sb), dtype=bool)
+    first[1:] = sb[1:] != sb[:-1]
+    starts = np.flatnonzero(first)
+    pos = np.arange(len(sb), dtype=np.int64) - starts[np.cumsum(first) - 1]
+    keep = pos < cnt[sb]
+    kept = order[keep]
+    dst = sstart[sb[keep]] + pos[keep]
+    s_edge[dst] = pool_e[kept]
+    s_rank[dst] = pool_r[kept]
+    rej = pool_e[order[~keep]]
+    return rej[rej >= 0]
+
+
+def _round_one(
+    edges: IntArray,
+    recv: IntArray,
+    rank: IntArray,
+    cnt: IntArray,
+    sstart: IntArray,
+    s_edge: IntArray,
+    s_rank: IntArray,
+) -> IntArray:
+    """:func:`_round_sort` when every receiver holds at most one: a scatter-min, no sort."""
+    b = recv[edges]
+    ok = cnt[b] > 0
+    e1 = edges[ok]
+    r1 = rank[e1]
+    slot = sstart[b[ok]]
+    old = s_edge[slot]
+    np.minimum.at(s_rank, slot, r1)
+    win = r1 == s_rank[slot]  # ranks are distinct per receiver: one winner at most
+    s_edge[slot[win]] = e1[win]
+    displaced = old[win]
+    return np.concatenate((edges[~ok], e1[~win], displaced[displaced >= 0]))
 
 
 def _sequential(
@@ -143,43 +184,47 @@ def _sequential(
     sstart_a: IntArray,
     s_edge: IntArray,
 ) -> None:
-    """Finish deferred acceptance one proposal at a time; updates ``s_edge`` in place."""
-    nxt = nxt_a.tolist()
-    end = end_a.tolist()
-    held = held_a.tolist()
-    quota = quota_a.tolist()
-    prop = prop_a.tolist()
-    recv = recv_a.tolist()
-    rank = rank_a.tolist()
-    cnt = cnt_a.tolist()
+    """Finish deferred acceptance one proposal at a time; updates ``s_edge`` in place.
+
+    Only the proposers and receivers the tail touches are read out of the arrays.
+    """
+    nxt: dict[int, int] = {}
+    held: dict[int, int] = {}
     heaps: dict[int, list[tuple[int, int]]] = {}  # receiver -> max-heap of (-rank, edge)
     stack = active.tolist()
     heappush, heapreplace = heapq.heappush, heapq.heapreplace
     while stack:
         a = stack.pop()
-        while held[a] < quota[a] and nxt[a] < end[a]:
+        if a not in nxt:
+            nxt[a], held[a] = int(nxt_a[a]), int(held_a[a])
+        quota, end = int(quota_a[a]), int(end_a[a])
+        while held[a] < quota and nxt[a] < end:
             e = nxt[a]
             nxt[a] = e + 1
-            b = recv[e]
+            b = int(recv_a[e])
             heap = heaps.get(b)
             if heap is None:
                 s0 = int(sstart_a[b])
-                heap = [(-int(rank_a[x]), int(x)) for x in s_edge[s0 : s0 + cnt[b]] if x >= 0]
+                sl = s_edge[s0 : s0 + int(cnt_a[b])]
+                sl = sl[sl >= 0]
+                heap = list(zip((-rank_a[sl]).tolist(), sl.tolist(), strict=True))
                 heapq.heapify(heap)
                 heaps[b] = heap
-            r = rank[e]
-            if len(heap) < cnt[b]:
+            r = int(rank_a[e])
+            if len(heap) < cnt_a[b]:
                 heappush(heap, (-r, e))
                 held[a] += 1
             elif heap and -heap[0][0] > r:
                 _, out = heapreplace(heap, (-r, e))
                 held[a] += 1
-                loser = prop[out]
+                loser = int(prop_a[out])
+                if loser not in nxt:
+                    nxt[loser], held[loser] = int(nxt_a[loser]), int(held_a[loser])
                 held[loser] -= 1
                 stack.append(loser)
     for b, heap in heaps.items():
         s0 = int(sstart_a[b])
-        s_edge[s0 : s0 + cnt[b]] = -1
+        s_edge[s0 : s0 + int(cnt_a[b])] = -1
         s_edge[s0 : s0 + len(heap)] = [e for _, e in heap]
 
 
@@ -190,7 +235,7 @@ def matched_edges(pa: PrefArrays, optimal: str = "requester") -> IntArray:
         m = deferred_acceptance(pa.req_ptr(), pa.e_p, pa.p_pos, quota, pa.cap)
         return np.flatnonzero(m)
     if optimal == "provider":
-        perm = provider_major(pa)
+        perm = pa.by_prov
         ptr = np.zeros(pa.n_prov + 1, dtype=np.int64)
         np.cumsum(np.bincount(pa.e_p, minlength=pa.n_prov), out=ptr[1:])
         slots = np.ones(pa.n_req, dtype=np.int64)

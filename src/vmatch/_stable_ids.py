@@ -2,9 +2,10 @@
 
 Looking up two million random entries in a dict of 100,000 string keys costs about a second in
 CPython, nearly all of it cache misses. Preference lists usually hold the *very objects* that
-are the keys of the other side's mapping, so the entries are first joined on object identity
-(``id``, unique among live objects) through an open-addressing hash table built with numpy;
-entries that are equal to a key without being the same object fall back to the dict.
+are the keys of the other side's mapping, so the entries are first joined on object identity:
+a numpy object array stores its items as object pointers, which are read as integers (no
+Python object is created or touched) and looked up in an open-addressing hash table built with
+numpy. Entries that are equal to a key without being the same object fall back to the dict.
 
 Examples
 --------
@@ -76,6 +77,24 @@ def _probe(t_key: UArray, t_val: IntArray, fid: UArray, bits: int) -> IntArray:
     return out
 
 
+class _PointerView:
+    """Exposes the pointer buffer of an object array as unsigned integers (no copy)."""
+
+    def __init__(self, arr: npt.NDArray[np.object_]) -> None:
+        self.__array_interface__ = {
+            "data": (arr.__array_interface__["data"][0], True),
+            "shape": arr.shape,
+            "typestr": np.dtype(f"u{arr.itemsize}").str,
+            "version": 3,
+        }
+
+
+def _addresses(objs: list[Any]) -> UArray:
+    """The address of each object, as ``uint64`` (the objects stay alive: the caller holds them)."""
+    arr = np.fromiter(objs, dtype=object, count=len(objs))
+    return np.asarray(_PointerView(arr)).astype(np.uint64)  # a copy, made while ``arr`` lives
+
+
 def lookup(flat: list[Any], keys: list[Any], idx: Mapping[Any, int]) -> IntArray:
     """Index in ``keys`` of every entry of ``flat`` (``idx`` maps key -> index).
 
@@ -87,13 +106,13 @@ def lookup(flat: list[Any], keys: list[Any], idx: Mapping[Any, int]) -> IntArray
     n = len(flat)
     if n < 4096 or not keys:
         return np.fromiter(map(idx.__getitem__, flat), dtype=np.int64, count=n)
-    kid = np.fromiter(map(id, keys), dtype=np.uint64, count=len(keys))
+    kid = _addresses(keys)
     bits = max(int(len(keys) * 2.5).bit_length(), 4)
     t_key, t_val = _build(kid, bits)
-    sample = _probe(t_key, t_val, np.fromiter(map(id, flat[:256]), dtype=np.uint64), bits)
+    sample = _probe(t_key, t_val, _addresses(flat[:256]), bits)
     if (sample >= 0).mean() < 0.5:  # equal copies of the keys, not the keys themselves
         return np.fromiter(map(idx.__getitem__, flat), dtype=np.int64, count=n)
-    out = _probe(t_key, t_val, np.fromiter(map(id, flat), dtype=np.uint64, count=n), bits)
+    out = _probe(t_key, t_val, _addresses(flat), bits)
     miss = np.flatnonzero(out < 0)
     if len(miss):
         out[miss] = [idx[flat[i]] for i in miss.tolist()]

@@ -26,9 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from vmatch._stable_ids import lookup
+from vmatch._stable_join import match_entries
 from vmatch.errors import ModelError
 
-__all__ = ["PrefArrays", "build_pref_arrays", "provider_major"]
+__all__ = ["PrefArrays", "build_pref_arrays"]
 
 IntArray = npt.NDArray[np.int64]
 _GROUP_TYPES = (list, tuple, set, frozenset)
@@ -40,7 +41,8 @@ class PrefArrays:
 
     Edges are sorted by requester index, then by the requester's strict (tie-broken) order.
     ``r_tier``/``p_tier`` are the tie-group ranks (0 = best) on each side, ``r_pos``/``p_pos``
-    the strict ranks after tie-breaking. ``cap`` is each provider's capacity.
+    the strict ranks after tie-breaking. ``cap`` is each provider's capacity; ``by_prov`` the
+    edge permutation sorted by provider, then by the provider's strict order.
     """
 
     req_ids: list[Any]
@@ -52,6 +54,7 @@ class PrefArrays:
     p_tier: IntArray
     p_pos: IntArray
     cap: IntArray
+    by_prov: IntArray
 
     @property
     def n_req(self) -> int:
@@ -72,12 +75,6 @@ def _ptr(owner: IntArray, n: int) -> IntArray:
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=n), out=ptr[1:])
     return ptr
-
-
-def provider_major(pa: PrefArrays) -> IntArray:
-    """Permutation of the edges sorted by provider, then by the provider's strict order."""
-    big = int(pa.p_pos.max()) + 1 if len(pa.p_pos) else 1
-    return np.argsort(pa.e_p * big + pa.p_pos, kind="stable")
 
 
 def _slow_list(
@@ -114,7 +111,7 @@ def _flatten(
     """Owner index, other index, tier and strict position of every known entry, owner-major."""
     lists = list(prefs.values())
     try:  # fast path: every entry is a known id (no ties)
-        if any(isinstance(lst, (str, bytes)) for lst in lists):
+        if any(issubclass(t, (str, bytes)) for t in set(map(type, lists))):
             raise TypeError
         other = lookup(list(chain.from_iterable(lists)), keys, idx)
         lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
@@ -179,32 +176,36 @@ def build_pref_arrays(
     n_p = max(len(prov_ids), 1)
     r_own, r_oth, r_tier, r_pos = _flatten(requester_prefs, prov_ids, pidx, "requester")
     p_own, p_oth, p_tier, p_pos = _flatten(provider_prefs, req_ids, ridx, "provider")
-    rkey = r_own * n_p + r_oth
-    pkey = p_oth * n_p + p_own
     ids = (req_ids, prov_ids)
-    porder = np.argsort(pkey)
-    spkey = pkey[porder]
-    dup = np.flatnonzero(spkey[1:] == spkey[:-1])
-    if len(dup):
-        raise _duplicate(int(spkey[dup[0]]), n_p, ids, "provider")
-    loc = np.minimum(np.searchsorted(spkey, rkey), max(len(spkey) - 1, 0))
-    mutual = (spkey[loc] == rkey) if len(spkey) else np.zeros(len(rkey), dtype=bool)
-    hit = porder[loc[mutual]]
-    twice = np.flatnonzero(np.bincount(hit, minlength=len(pkey)) > 1)
+    loc, dup = match_entries(r_own, r_oth, r_pos, len(req_ids), p_own, p_oth, n_p)
+    if dup is not None:
+        raise _duplicate(dup, n_p, ids, "requester")
+    found = loc >= 0
+    floc = loc[found]
+    times = np.bincount(floc, minlength=len(r_oth))
+    twice = np.flatnonzero(times > 1)
     if len(twice):
-        raise _duplicate(int(pkey[twice[0]]), n_p, ids, "requester")
-    other = np.sort(rkey[~mutual])
-    dup = np.flatnonzero(other[1:] == other[:-1])
-    if len(dup):
-        raise _duplicate(int(other[dup[0]]), n_p, ids, "requester")
+        raise _duplicate(int(r_own[twice[0]] * n_p + r_oth[twice[0]]), n_p, ids, "provider")
+    lone = np.sort(p_oth[~found] * n_p + p_own[~found])
+    same = np.flatnonzero(lone[1:] == lone[:-1])
+    if len(same):
+        raise _duplicate(int(lone[same[0]]), n_p, ids, "provider")
+    mutual = times > 0
+    hit = np.empty(len(r_oth), dtype=np.int64)  # provider entry of each requester entry
+    hit[floc] = np.flatnonzero(found)
+    edge_no = np.cumsum(mutual) - 1
+    if not mutual.all():
+        r_own, r_oth, r_tier, r_pos = r_own[mutual], r_oth[mutual], r_tier[mutual], r_pos[mutual]
+        hit = hit[mutual]
     return PrefArrays(
         req_ids=req_ids,
         prov_ids=prov_ids,
-        e_r=r_own[mutual],
-        e_p=r_oth[mutual],
-        r_tier=r_tier[mutual],
-        r_pos=r_pos[mutual],
+        e_r=r_own,
+        e_p=r_oth,
+        r_tier=r_tier,
+        r_pos=r_pos,
         p_tier=p_tier[hit],
         p_pos=p_pos[hit],
         cap=_capacities(capacities, prov_ids),
+        by_prov=edge_no[floc],
     )

@@ -116,6 +116,17 @@ class Rows:
     def __len__(self) -> int:
         return len(self.indptr) - 1
 
+    def row_ids(self) -> IntArray:
+        """The row of each entry of ``indices``."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.indptr))
+
+    def select(self, rows: npt.NDArray[Any]) -> Rows:
+        """The rows where the boolean mask ``rows`` is true, in order."""
+        lens = np.diff(self.indptr)
+        keep_idx = rows[self.row_ids()]
+        indptr = np.concatenate([[0], np.cumsum(lens[rows])]).astype(np.int64)
+        return Rows(indptr, self.indices[keep_idx], self.rhs[rows], self.owner[rows])
+
     def row(self, r: int) -> IntArray:
         """The arc indices of row ``r``."""
         return self.indices[self.indptr[r] : self.indptr[r + 1]]
@@ -123,9 +134,7 @@ class Rows:
     def take_arcs(self, keep: BoolArray, new_index: IntArray) -> Rows:
         """Rows restricted to kept arcs (renumbered by ``new_index``); empty rows stay."""
         mask = keep[self.indices]
-        counts = np.add.reduceat(mask.astype(np.int64), self.indptr[:-1]) if len(self) else mask[:0]
-        if len(self):
-            counts = np.where(np.diff(self.indptr) == 0, 0, counts)
+        counts = np.bincount(self.row_ids(), weights=mask, minlength=len(self)).astype(np.int64)
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return Rows(indptr, new_index[self.indices[mask]], self.rhs.copy(), self.owner.copy())
 

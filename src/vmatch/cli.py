@@ -76,16 +76,16 @@ def _solve(a: argparse.Namespace) -> int:
                                    time_limit=a.time_limit, seed=a.seed, workers=a.workers)
         print(json.dumps(line))
         return 0
-    from vmatch.io.json_format import read_problem, result_to_dict
+    from vmatch.io.json_format import dumps_solution, read_problem
     from vmatch.solve import solve
 
     p = read_problem(a.problem)
     r = solve(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, log_search=a.log_search)
-    doc = json.dumps(result_to_dict(r, p), indent=1)
+    doc = dumps_solution(r, p)
     if a.out:
-        a.out.write_text(doc + "\n", encoding="utf-8")
+        a.out.write_text(doc, encoding="utf-8")
     elif not a.summary:
-        print(doc)
+        sys.stdout.write(doc)
     if a.summary or a.out:
         print(r.summary())
     return 0

@@ -368,7 +368,7 @@ class Settings:
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError) as e:
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as e:
             raise ModelError(f"settings: field 'timezone' is not a known time zone: {self.timezone!r}") from e
         _check_finite("settings", "settings", "travel_speed_kmh", self.travel_speed_kmh, 1e-6, 1e6)
         if self.max_distance_km is not None:

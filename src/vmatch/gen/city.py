@@ -30,12 +30,14 @@ from vmatch.gen.tasks import draw_tasks
 from vmatch.gen.volunteers import draw_volunteers
 from vmatch.model import Problem, Settings
 
-__all__ = ["DEFAULT_START", "GENERATORS", "MAX_DISTANCE_KM", "generate_city", "generate_province"]
+__all__ = ["DEFAULT_START", "FULL_CITY", "GENERATORS", "MAX_DISTANCE_KM", "generate_city", "generate_province"]
 
 log = logging.getLogger(__name__)
 
 #: Default first day: a Monday.
 DEFAULT_START = date(2026, 12, 7)
+#: Volunteers of a problem spanning the whole city; smaller ones use fewer districts.
+FULL_CITY = 10_000
 #: The problem-wide distance limit.
 MAX_DISTANCE_KM = 9.0
 
@@ -59,6 +61,10 @@ def generate_city(
     weekly workload limit and sometimes a daily one or a shorter distance limit. Tasks
     ask for 0-2 skills, sometimes a certificate, a language, a team composition or a
     minimum head-count; about a third have flexible starts.
+
+    A city problem with fewer than :data:`FULL_CITY` volunteers uses only the central
+    districts (at least three) holding that share of the population, so that people
+    and sites per km², and hence difficulty, stay close to the whole city's.
 
     Parameters
     ----------
@@ -95,6 +101,9 @@ def generate_city(
             raise ValueError(f"{name} must be an integer >= {lo}, got {val!r}")
     t0 = time.perf_counter()
     reg = get_region(region)
+    if reg.name == "wuhan":
+        # small problems live in fewer (central) districts at the full problem's density
+        reg = reg.scaled(n_volunteers, FULL_CITY)
     clock = Clock(reg.timezone, start or DEFAULT_START)
     vseq, tseq, pseq = np.random.SeedSequence(seed).spawn(3)
     vols = draw_volunteers(np.random.default_rng(vseq), n_volunteers, reg, clock, days)

@@ -17,10 +17,13 @@ Examples
 True
 >>> len(region("province").centres) > 50
 True
+>>> len(r.scaled(600, 10_000).centres), len(r.scaled(10_000, 10_000).centres)
+(3, 15)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -57,6 +60,15 @@ class Region:
     timezone: str
     bbox: tuple[float, float, float, float]
     centres: tuple[tuple[float, float, float, float], ...]
+
+    def scaled(self, n: int, full: int, minimum: int = 3) -> Region:
+        """The first centres (core first) holding about ``n / full`` of the weight, at least ``minimum``.
+
+        Keeps people per km² the same for small problems as for a ``full``-sized one.
+        """
+        w = np.cumsum([c[2] for c in self.centres])
+        k = int(np.searchsorted(w, w[-1] * min(n / full, 1.0) - 1e-9)) + 1
+        return dataclasses.replace(self, centres=self.centres[: max(k, minimum)])
 
     def sample(
         self, rng: np.random.Generator, n: int, *, spread: float = 1.0, weights: F64 | None = None

@@ -81,7 +81,7 @@ class Ctx:
             raise
         except ModelError as e:
             msg = str(e)
-            if not msg.startswith(("volunteer ", "task ", "settings", "problem", "requirement")):
+            if not msg.startswith(("volunteer ", "task ", "settings", "problem")):
                 msg = f"{self.name}: {msg}"
             raise FormatError(msg) from None
 

@@ -148,17 +148,24 @@ def construct(g: GapData, x: FloatArray, score: FloatArray) -> IntArray:
     return assign
 
 
-def neighbours(g: GapData, assign: IntArray, rc: FloatArray, seed_agent: int, k: int,
-               rng: np.random.Generator, free: npt.NDArray[np.bool_]) -> IntArray:
-    """``k`` agents related to ``seed_agent`` (cheap reduced-cost moves between their jobs)."""
+def neighbours(g: GapData, assign: IntArray, rc: FloatArray, k: int, rng: np.random.Generator,
+               free: npt.NDArray[np.bool_], related: bool) -> IntArray:
+    """``k`` free agents: random ones, or a random seed agent and the agents most related to it.
+
+    Two agents are related when jobs of one have arcs of small reduced cost to the other.
+    """
+    cand = np.flatnonzero(free)
+    k = min(k, len(cand))
+    if not related or k == len(cand):
+        return np.sort(rng.choice(cand, size=k, replace=False)).astype(np.int64)
+    seed_agent = int(rng.choice(cand))
     owner = g.agent[assign]
-    mine = owner[g.job] == seed_agent  # arcs whose job currently sits on seed_agent
-    w = np.exp(-rc / (1.0 + np.median(rc)))
+    w = np.exp(-rc / (1.0 + float(np.median(rc))))
+    mine = owner[g.job] == seed_agent  # arcs of the seed agent's jobs to any agent
     score = np.bincount(g.agent[mine], weights=w[mine], minlength=g.m)
-    theirs = g.agent == seed_agent  # arcs from seed_agent to other agents' jobs
+    theirs = g.agent == seed_agent  # arcs from the seed agent to other agents' jobs
     score += np.bincount(owner[g.job[theirs]], weights=w[theirs], minlength=g.m)
     score = score * rng.uniform(0.5, 1.5, g.m)
     score[~free] = -1.0
     score[seed_agent] = np.inf
-    k = min(k, int(free.sum()))
-    return np.argsort(-score, kind="stable")[:k].astype(np.int64)
+    return np.sort(np.argsort(-score, kind="stable")[:k]).astype(np.int64)

@@ -127,6 +127,16 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
     return CpModel(m, x, y, exprs)
 
 
+def _hint(cm: CpModel, ap: ArcProblem, chosen: npt.NDArray[np.bool_]) -> None:
+    """Hint every variable: the arcs, and the jobs served by them."""
+    served = np.zeros(ap.n_jobs, bool)
+    served[ap.arc_job[chosen]] = True
+    for a, xa in enumerate(cm.x):
+        cm.model.add_hint(xa, bool(chosen[a]))
+    for j, yj in cm.y.items():
+        cm.model.add_hint(yj, bool(served[j]))
+
+
 _STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
     cp_model.FEASIBLE: SolveStatus.FEASIBLE,
@@ -145,6 +155,7 @@ def solve_cpsat(
     hint: npt.NDArray[np.int64] | None = None,
     weights: Sequence[float] | None = None,
     log_search: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> ArcSolution:
     """Solve ``ap`` with CP-SAT.
 
@@ -157,8 +168,10 @@ def solve_cpsat(
         CP-SAT ``random_seed`` and ``num_workers`` (default: all cores, at most 8).
     hint : array of int, optional
         Arc indices of a known solution, given to CP-SAT as a hint.
-    weights : sequence of float, optional
+    weights : sequence of int, optional
         Solve one weighted sum of the levels (in their ``sense``) instead of levels in turn.
+    params : dict, optional
+        Extra CP-SAT parameters (``SatParameters`` field names).
     """
     t0 = time.perf_counter()
     cm = build_model(ap)
@@ -167,16 +180,17 @@ def solve_cpsat(
     if hint is not None:
         h = np.zeros(ap.n_arcs, bool)
         h[hint] = True
-        for a in range(ap.n_arcs):
-            m.add_hint(x[a], bool(h[a]))
+        _hint(cm, ap, h)
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = seed
     p.num_workers = workers if workers else 8
     p.log_search_progress = log_search
+    for name, val in (params or {}).items():
+        setattr(p, name, val)
     levels = list(ap.levels)
     if weights is not None:
-        obj = sum(w * (e if lv.sense == "max" else -e)
+        obj = sum(int(w) * (e if lv.sense == "max" else -e)
                   for w, e, lv in zip(weights, cm.exprs, levels, strict=True) if w)
         plan = [("weighted", obj, "max")]
     else:
@@ -211,8 +225,7 @@ def solve_cpsat(
             best = obj_val if st == SolveStatus.OPTIMAL else float(solver.best_objective_bound)
             bounds[k] = best / scale
         m.clear_hints()
-        for a in range(ap.n_arcs):
-            m.add_hint(x[a], bool(xs[a]))
+        _hint(cm, ap, xs)
         if later:
             m.add(expr >= obj_val if sense == "max" else expr <= obj_val)
     stats = {"build_seconds": build, "level_status": [s_.value for s_ in statuses]}

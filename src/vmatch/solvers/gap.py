@@ -39,16 +39,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
-from vmatch.solvers._gap_cpsat import construct, neighbours, solve_sub
+from vmatch.solvers._gap_cpsat import SubResult, construct, neighbours, solve_sub
 from vmatch.solvers._gap_data import GapData, IntArray, LpInfo, lp_relax
 
 __all__ = ["solve_gap"]
 
 logger = logging.getLogger(__name__)
 
-SMALL_ARCS = 1500  # full CP-SAT model straight away
-FULL_ARCS = 6000  # full (reduced) model once this few arcs survive reduced-cost fixing
-SUB_ARCS = 2500  # target number of arcs in an LNS sub-problem
+SMALL_ARCS = 1500  # full CP-SAT model straight away (and once reduced-cost fixing leaves this few)
+FULL_SLICE = 2.0  # seconds for a full-model attempt during the search
+K_START = 4  # agents per LNS neighbourhood at the start
+DET_LIMIT = 0.5  # CP-SAT deterministic time per LNS sub-solve
 
 
 class _State:
@@ -66,6 +67,8 @@ class _State:
         self.proven = False
         self.lp: LpInfo | None = None
         self.calls = 0
+        self.full_tried_at = math.inf
+        self.k_final = 0
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -146,63 +149,81 @@ def _repair(st: _State, assign: IntArray, rng: np.random.Generator) -> IntArray:
 
 
 def _lns(st: _State, rng: np.random.Generator) -> None:
-    """Large-neighbourhood search over sets of related agents, until done or out of time."""
+    """Large-neighbourhood search over sets of agents, until done or out of time.
+
+    Each round frees the jobs of ``workers`` (disjoint when possible) agent sets and
+    re-solves each set with single-threaded CP-SAT under a deterministic-time limit, in
+    parallel threads. ``k`` (agents per set) grows when rounds stop improving although
+    solved to optimality, and shrinks when sub-solves hit their limit.
+    """
     g = st.g
     assert st.lp is not None
     rc = st.lp.rc
-    k = int(np.clip(round(math.sqrt(SUB_ARCS * g.m / max(1, g.n))), 2, max(2, g.m - 1)))
-    det = 0.5
-    last_full_ub = math.inf
+    k = min(g.m, max(2, K_START))
+    stale = 0
+    rounds = 0
     pool = ThreadPoolExecutor(max_workers=st.workers) if st.workers > 1 else None
     try:
         while not st.done():
+            rounds += 1
             arcs = st.kept_arcs()
-            if len(arcs) <= FULL_ARCS and st.ub < last_full_ub:
-                last_full_ub = st.ub
-                _full(st, min(st.left(), max(1.0, 0.25 * st.left())))
+            if len(arcs) <= SMALL_ARCS and st.ub < st.full_tried_at:
+                st.full_tried_at = st.ub
+                _full(st, min(st.left(), FULL_SLICE))
                 continue
             keep = np.zeros(g.n_arcs, bool)
             keep[arcs] = True
-            free = np.ones(g.m, bool)
-            tasks = []
             owner = g.agent[st.assign]
-            for _ in range(st.workers):
-                if free.sum() < 2:
-                    break
-                seed_agent = int(rng.choice(np.flatnonzero(free)))
-                agents = neighbours(g, st.assign, rc, seed_agent, k, rng, free)
+            free = np.ones(g.m, bool)
+            tasks: list[tuple[IntArray, IntArray, IntArray]] = []
+            for i in range(st.workers):
+                if free.sum() < k:
+                    free[:] = True  # overlapping sets: only the best result is kept
+                agents = neighbours(g, st.assign, rc, k, rng, free, related=(rounds + i) % 2 == 0)
                 free[agents] = False
                 in_s = np.zeros(g.m, bool)
                 in_s[agents] = True
                 jobs = np.flatnonzero(in_s[owner])
                 sub = np.flatnonzero(keep & in_s[g.agent] & in_s[owner[g.job]])
-                tasks.append((sub, jobs))
-            base = st.assign.copy()
+                tasks.append((agents, sub, jobs))
+            base = st.assign
+            seeds = [st.seed * 7919 + st.calls + i for i in range(len(tasks))]
+            limit = min(st.left(), 10 * DET_LIMIT)
 
-            def run(t: tuple[IntArray, IntArray], i: int, base: IntArray = base) -> object:
-                return solve_sub(g, t[0], t[1], g.cap, hint=base[t[1]], time_limit=min(st.left(), 5 * det),
-                                 det_limit=det, seed=st.seed + st.calls + i)
+            def run(i: int, base: IntArray = base, limit: float = limit) -> SubResult:
+                _, sub, jobs = tasks[i]
+                return solve_sub(g, sub, jobs, g.cap, hint=base[jobs], time_limit=limit, det_limit=DET_LIMIT,
+                                 seed=seeds[i])
 
-            if pool is not None:
-                results = list(pool.map(run, tasks, range(len(tasks))))
-            else:
-                results = [run(t, i) for i, t in enumerate(tasks)]
+            idx = range(len(tasks))
+            results = list(pool.map(run, idx)) if pool is not None else [run(i) for i in idx]
             st.calls += len(tasks)
-            new = base.copy()
-            n_opt = 0
-            for (_, jobs), r in zip(tasks, results, strict=True):
-                assert hasattr(r, "status")
+            gains = []
+            for (agents, _, jobs), r in zip(tasks, results, strict=True):
                 if r.status in ("OPTIMAL", "FEASIBLE"):
-                    new[jobs] = r.assign
-                n_opt += r.status == "OPTIMAL"
-            st.offer(new, f"lns k={k}")
-            if n_opt == len(tasks):
-                k = min(k + 1, g.m - 1)
-            elif n_opt == 0:
+                    gains.append((int(g.cost[base[jobs]].sum()) - r.obj, agents, jobs, r.assign))
+            new = base.copy()
+            used = np.zeros(g.m, bool)
+            for gain, agents, jobs, sub_assign in sorted(gains, key=lambda t: -t[0]):
+                if gain > 0 and not used[agents].any():
+                    new[jobs] = sub_assign
+                    used[agents] = True
+            improved = st.offer(new, f"lns k={k}")
+            n_opt = sum(r.status == "OPTIMAL" for r in results)
+            if improved:
+                stale = 0
+            elif n_opt < len(results):
                 k = max(2, k - 1)
+                stale = 0
+            else:
+                stale += 1
+                if stale >= max(2, g.m // (k * len(tasks))):
+                    k = min(g.m, k + 1)
+                    stale = 0
     finally:
         if pool is not None:
             pool.shutdown()
+    st.k_final = k
 
 
 def _solution(ap: ArcProblem, st: _State, t0: float) -> ArcSolution:
@@ -219,7 +240,8 @@ def _solution(ap: ArcProblem, st: _State, t0: float) -> ArcSolution:
     optimal = g.exact and (st.proven or st.ub <= lb)
     bound = g.to_level(st.ub if optimal else lb) if math.isfinite(lb) else nan
     status = SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE
-    stats = {"cpsat_calls": st.calls, "lp_bound": g.to_level(st.lp.bound) if st.lp else nan}
+    stats = {"cpsat_calls": st.calls, "lp_bound": g.to_level(st.lp.bound) if st.lp else nan,
+             "lns_k": st.k_final}
     return ArcSolution(status, arcs, np.arange(g.n, dtype=np.int64), values, (bound,) + (nan,) * (n_lv - 1),
                        time.monotonic() - t0, "gap", stats)
 

@@ -1,0 +1,373 @@
+"""Bounds valid for the full arc problem: a min-cost-flow relaxation and the LP relaxation.
+
+:func:`flow_bound` relaxes the conflict and workload rules to counts and solves a
+min-cost flow (OR-Tools ``SimpleMinCostFlow``)::
+
+    source -> agent -> [capacity-row block] -> conflict cluster -> (agent, group) -> group -> sink
+
+* agent: at most as many arcs as the smallest per-group loads that fit its capacity;
+* block: the clusters of one agent inside one capacity row (per-day workload), at most
+  as many arcs as the smallest loads that fit the row;
+* cluster: a connected set of one agent's arcs linked by clique rows; at most a clique
+  cover's size of them (and, when ``ap.meta`` holds ``job_start``/``job_end`` minutes, at
+  most the maximum independent set of their time intervals; this relies on the promise
+  that two arcs of one agent whose jobs overlap in time share a clique row, as
+  :func:`vmatch.compile.compile_problem` guarantees);
+* (agent, group): at most one arc (one job of a group is served, so an agent has at
+  most one arc in it), worth the largest coefficient among its arcs in the cluster;
+* group: at most the largest head-count of its jobs.
+
+A source -> sink bypass lets flow stay unused. :func:`lp_bound` solves the LP relaxation
+of the whole model with HiGHS (``scipy.optimize.linprog``).
+
+Examples
+--------
+>>> from vmatch.arcs import ArcProblem, Level, csr_from_lists
+>>> ap = ArcProblem.build(n_agents=2, n_jobs=3, arc_agent=[0, 0, 1, 1], arc_job=[0, 1, 1, 2],
+...                       cliques=csr_from_lists([[0, 1]]), agent_capacity=[-1, 1],
+...                       levels=[Level("coverage", [1.0, 2.0, 2.0, 1.0])])
+>>> flow_bound(ap), lp_bound(ap)
+(3.0, 3.0)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from ortools.graph.python import min_cost_flow
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+from vmatch.arcs import ArcProblem, Rows
+
+__all__ = ["feasible_arcs", "flow_bound", "lp_bound"]
+
+log = logging.getLogger(__name__)
+
+I64 = npt.NDArray[np.int64]
+_BIG = np.iinfo(np.int64).max // 4
+
+
+def _entries(rows: Rows) -> tuple[I64, I64]:
+    """(row, arc) of every entry of ``rows``."""
+    return np.repeat(np.arange(len(rows), dtype=np.int64), np.diff(rows.indptr)), rows.indices
+
+
+def _groups(keys: I64) -> tuple[I64, I64]:
+    """Unique keys and the index of each key among them."""
+    u, inv = np.unique(keys, return_inverse=True)
+    return u.astype(np.int64), inv.astype(np.int64).reshape(-1)
+
+
+def _seg_reduce(ufunc: np.ufunc, seg: I64, vals: I64, n: int, fill: int) -> I64:
+    """``ufunc`` of ``vals`` over each segment id in ``seg`` (``fill`` where a segment is empty)."""
+    out = np.full(n, fill, np.int64)
+    if len(seg):
+        order = np.argsort(seg, kind="stable")
+        s = seg[order]
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(s)) + 1])
+        out[s[starts]] = ufunc.reduceat(vals[order], starts)
+    return out
+
+
+def _count_fit(seg: I64, loads: I64, cap: I64, n: int) -> I64:
+    """Per segment, how many of its loads fit ``cap[segment]`` taken smallest first (cap < 0: all)."""
+    order = np.lexsort((loads, seg))
+    s, ld = seg[order], loads[order]
+    cs = np.cumsum(ld)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(s)) + 1]) if len(s) else s
+    base = np.repeat(cs[starts] - ld[starts], np.diff(np.append(starts, len(s))))
+    c = cap[s]
+    fits = (c < 0) | (cs - base <= c)
+    return np.bincount(s, weights=fits, minlength=n).astype(np.int64)
+
+
+def feasible_arcs(ap: ArcProblem) -> npt.NDArray[np.bool_]:
+    """Arcs not ruled out by a single rule: load above a capacity, head-count or composition unreachable."""
+    ok = ap.job_max[ap.arc_job] >= 1
+    cap = ap.agent_capacity[ap.arc_agent]
+    ok &= (cap < 0) | (ap.arc_load <= cap)
+    r, a = _entries(ap.capacity)
+    ok[a[ap.arc_load[a] > ap.capacity.rhs[r]]] = False
+    per_job = np.bincount(ap.arc_job[ok], minlength=ap.n_jobs)
+    dead = per_job < ap.job_min
+    if len(ap.composition):
+        r, a = _entries(ap.composition)
+        have = np.bincount(r, weights=ok[a], minlength=len(ap.composition))
+        dead[ap.composition.owner[have < ap.composition.rhs]] = True
+    return np.asarray(ok & ~dead[ap.arc_job])
+
+
+def _clusters(ap: ArcProblem, idx: I64, agent: I64) -> tuple[I64, int, I64]:
+    """Cluster label of each kept arc, the number of clusters, and a clique-cover size per cluster."""
+    n = len(idx)
+    new = np.full(ap.n_arcs, -1, np.int64)
+    new[idx] = np.arange(n)
+    r, a = _entries(ap.cliques)
+    a = new[a]
+    m = a >= 0
+    r, a = r[m], a[m]
+    parts, part = _groups(r * (ap.n_agents + 1) + agent[a])  # a row's arcs of one agent
+    npart = len(parts)
+    g = sp.coo_matrix((np.ones(len(a), np.int8), (a, n + part)), shape=(n + npart, n + npart))
+    _, lab = connected_components(g, directed=False)
+    ul, cl = _groups(lab[:n].astype(np.int64))
+    # cover: each arc by its largest part; arcs in no row are single clusters
+    size = np.bincount(part, minlength=npart)
+    order = np.lexsort((-size[part], a))
+    first = np.concatenate([[True], np.diff(a[order]) != 0]) if len(a) else np.zeros(0, bool)
+    best_part = part[order][first]
+    best_arc = a[order][first]
+    used = np.unique(cl[best_arc] * (npart + 1) + best_part)
+    cover = np.bincount(used // (npart + 1), minlength=len(ul)).astype(np.int64)
+    cover[cover == 0] = 1
+    return cl, len(ul), cover
+
+
+def _interval_mis(cl: I64, n_cl: int, s: I64, e: I64) -> I64:
+    """Per cluster, the maximum number of pairwise disjoint intervals [s, e) (greedy by earliest end)."""
+    t0 = min(int(s.min()), int(e.min()))
+    s, e = s - t0, e - t0
+    big = int(max(s.max(), e.max())) + 2
+    order = np.lexsort((s, cl))
+    key = cl[order] * big + s[order]
+    sufmin = np.minimum.accumulate((cl[order] * big + e[order])[::-1])[::-1]
+    count = np.zeros(n_cl, np.int64)
+    t = _seg_reduce(np.minimum, cl, e, n_cl, _BIG)  # end of the first pick
+    active = np.flatnonzero(t < _BIG)
+    t = t[active]
+    while len(active):
+        count[active] += 1
+        p = np.searchsorted(key, active * big + t, side="left")
+        p_ok = p < len(key)
+        nxt = np.where(p_ok, sufmin[np.minimum(p, len(key) - 1)], _BIG)
+        more = p_ok & (nxt < (active + 1) * big)
+        active, t = active[more], nxt[more] - active[more] * big
+    return count
+
+
+def _blocks(ap: ArcProblem, idx: I64, agent: I64, group: I64, load: I64,
+            cl: I64, n_cl: int) -> tuple[I64, I64]:
+    """Per cluster the capacity row that holds all its arcs with the fewest fitting arcs (-1: none); row counts."""
+    block_of = np.full(n_cl, -1, np.int64)
+    nr = len(ap.capacity)
+    if nr == 0:
+        return block_of, np.zeros(0, np.int64)
+    new = np.full(ap.n_arcs, -1, np.int64)
+    new[idx] = np.arange(len(idx))
+    r, a = _entries(ap.capacity)
+    a = new[a]
+    m = a >= 0
+    r, a = r[m], a[m]
+    ra = np.unique(r * (len(idx) + 1) + a)
+    r, a = ra // (len(idx) + 1), ra % (len(idx) + 1)
+    amin = _seg_reduce(np.minimum, r, agent[a], nr, _BIG)
+    amax = _seg_reduce(np.maximum, r, agent[a], nr, -1)
+    ng = ap.n_groups
+    rg, rgi = _groups(r * ng + group[a])
+    rg_load = _seg_reduce(np.minimum, rgi, load[a], len(rg), _BIG)
+    k = _count_fit(rg // ng, rg_load, ap.capacity.rhs, nr)
+    csize = np.bincount(cl, minlength=n_cl)
+    rc, rci = _groups(r * n_cl + cl[a])
+    whole = (np.bincount(rci, minlength=len(rc)) == csize[rc % n_cl]) & (amin == amax)[rc // n_cl]
+    rc = rc[whole]
+    rows, cls = rc // n_cl, rc % n_cl
+    order = np.lexsort((k[rows], cls))
+    first = np.concatenate([[True], np.diff(cls[order]) != 0]) if len(cls) else np.zeros(0, bool)
+    block_of[cls[order][first]] = rows[order][first]
+    return block_of, k
+
+
+def _int_coef(coef: npt.NDArray[np.float64], scale: float) -> I64:
+    return np.ceil(coef * scale - 1e-9).astype(np.int64)
+
+
+def _job_extra(ap: ArcProblem, level: int, servable: npt.NDArray[np.bool_]) -> int:
+    """Upper bound (integer units) of the level's per-job part: the best job of each group."""
+    lv = ap.levels[level]
+    if lv.job_coef is None:
+        return 0
+    jc = np.maximum(_int_coef(lv.job_coef, lv.scale), 0) * servable
+    return int(_seg_reduce(np.maximum, ap.job_group, jc, ap.n_groups, 0).sum())
+
+
+def flow_bound(ap: ArcProblem, level: int = 0) -> float:
+    """Upper bound on the maximum of level ``level`` (sense "max", coefficients >= 0) over the full problem.
+
+    See the module docstring for the flow network. The value is in level units.
+
+    Raises
+    ------
+    ValueError
+        If the level is not a maximisation with non-negative coefficients.
+    """
+    t0 = time.perf_counter()
+    lv = ap.levels[level]
+    if lv.sense != "max" or np.any(lv.coef < 0) or (lv.job_coef is not None and np.any(lv.job_coef < 0)):
+        raise ValueError(f"level {lv.name!r}: flow_bound needs a 'max' level with coefficients >= 0")
+    w_all = _int_coef(lv.coef, lv.scale)
+    ok = feasible_arcs(ap)
+    extra = _job_extra(ap, level, np.bincount(ap.arc_job[ok], minlength=ap.n_jobs) > 0)
+    idx = np.flatnonzero(ok & (w_all > 0))
+    if not len(idx):
+        return extra / lv.scale
+    agent, job, load, w = ap.arc_agent[idx], ap.arc_job[idx], ap.arc_load[idx], w_all[idx]
+    group = ap.job_group[job]
+    ng = ap.n_groups
+    pairs, pair = _groups(agent * ng + group)
+    npair = len(pairs)
+    p_agent, p_group = pairs // ng, pairs % ng
+    p_load = _seg_reduce(np.minimum, pair, load, npair, _BIG)
+    k_agent = _count_fit(p_agent, p_load, ap.agent_capacity, ap.n_agents)
+    cl, n_cl, cl_cap = _clusters(ap, idx, agent)
+    js, je = ap.meta.get("job_start"), ap.meta.get("job_end")
+    if js is not None and je is not None and len(js) == ap.n_jobs == len(je):
+        mis = _interval_mis(cl, n_cl, np.asarray(js, np.int64)[job], np.asarray(je, np.int64)[job])
+        cl_cap = np.minimum(cl_cap, mis)
+    block_of, k_row = _blocks(ap, idx, agent, group, load, cl, n_cl)
+    cl_agent = np.zeros(n_cl, np.int64)
+    cl_agent[cl] = agent
+    # job head-count per group: jobs reachable by kept arcs, capped by their arc counts
+    per_job = np.minimum(np.bincount(job, minlength=ap.n_jobs), ap.job_max)
+    g_cap = _seg_reduce(np.maximum, ap.job_group, per_job, ng, 0)
+    combos, ci = _groups(cl * npair + pair)
+    c_w = _seg_reduce(np.maximum, ci, w, len(combos), 0)
+    c_cl, c_pair = combos // npair, combos % npair
+    multi = np.bincount(c_pair, minlength=npair) > 1
+    # node numbering
+    src, snk = 0, 1
+    n_agent0 = 2
+    blocks, b_of = _groups(block_of[block_of >= 0])
+    n_block0 = n_agent0 + ap.n_agents
+    n_cl0 = n_block0 + len(blocks)
+    m_pairs = np.flatnonzero(multi)
+    pnode = np.full(npair, -1, np.int64)
+    pnode[m_pairs] = n_cl0 + n_cl + np.arange(len(m_pairs))
+    n_g0 = n_cl0 + n_cl + len(m_pairs)
+    parent = n_agent0 + cl_agent
+    parent[block_of >= 0] = n_block0 + b_of
+    b_agent = np.zeros(len(blocks), np.int64)
+    b_agent[b_of] = cl_agent[block_of >= 0]
+    supply = int(k_agent.sum())
+    ag = np.flatnonzero(k_agent > 0)
+    tails = [np.full(len(ag), src), n_agent0 + b_agent, parent, n_cl0 + c_cl, pnode[m_pairs],
+             n_g0 + np.arange(ng), [src]]
+    heads = [n_agent0 + ag, n_block0 + np.arange(len(blocks)), n_cl0 + np.arange(n_cl),
+             np.where(multi[c_pair], pnode[c_pair], n_g0 + p_group[c_pair]), n_g0 + p_group[m_pairs],
+             np.full(ng, snk), [snk]]
+    caps = [k_agent[ag], k_row[blocks], cl_cap, np.ones(len(combos)), np.ones(len(m_pairs)), g_cap, [supply]]
+    costs = [np.zeros(len(ag)), np.zeros(len(blocks)), np.zeros(n_cl), -c_w, np.zeros(len(m_pairs)),
+             np.zeros(ng), [0]]
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(
+        *(np.concatenate([np.asarray(x, np.int64) for x in part]) for part in (tails, heads, caps, costs)))
+    supplies = np.zeros(n_g0 + ng, np.int64)
+    supplies[src], supplies[snk] = supply, -supply
+    mcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int64), supplies)
+    st = mcf.solve()
+    if st != mcf.OPTIMAL:
+        raise RuntimeError(f"min-cost flow ended with status {st}")
+    value = -int(mcf.optimal_cost()) + extra
+    log.info("flow bound %s: %d arcs, %d clusters, %d blocks, %.2fs", lv.name, len(idx), n_cl,
+             len(blocks), time.perf_counter() - t0)
+    return value / lv.scale
+
+
+def _lp(ap: ArcProblem, level: int) -> tuple[npt.NDArray[np.float64], sp.csr_matrix, npt.NDArray[np.float64],
+                                               sp.csr_matrix, npt.NDArray[np.float64], list[tuple[float, float]]]:
+    """(c, A_ub, b_ub, A_eq, b_eq, bounds) of the LP relaxation, minimising ``c``."""
+    n, nj = ap.n_arcs, ap.n_jobs
+    lv = ap.levels[level]
+    sign = -1.0 if lv.sense == "max" else 1.0
+    c = np.zeros(n + nj)
+    c[:n] = sign * lv.coef
+    if lv.job_coef is not None:
+        c[n:] = sign * lv.job_coef
+    ub_r: list[npt.NDArray[np.int64]] = []
+    ub_c: list[npt.NDArray[np.int64]] = []
+    ub_v: list[npt.NDArray[np.float64]] = []
+    b_ub: list[npt.NDArray[np.float64]] = []
+    nrow = 0
+
+    def add(rows: I64, cols: I64, vals: npt.ArrayLike, rhs: npt.ArrayLike, count: int) -> None:
+        nonlocal nrow
+        ub_r.append(rows + nrow)
+        ub_c.append(cols)
+        ub_v.append(np.broadcast_to(np.asarray(vals, np.float64), rows.shape).copy())
+        b_ub.append(np.broadcast_to(np.asarray(rhs, np.float64), (count,)).copy())
+        nrow += count
+
+    arcs = np.arange(n, dtype=np.int64)
+    jobs = np.arange(nj, dtype=np.int64)
+    r, a = _entries(ap.cliques)
+    add(r, a, 1.0, 1.0, len(ap.cliques))
+    add(np.concatenate([ap.arc_job, jobs]), np.concatenate([arcs, n + jobs]),
+        np.concatenate([np.ones(n), -ap.job_max]), 0.0, nj)  # sum x <= max*y
+    add(np.concatenate([ap.arc_job, jobs]), np.concatenate([arcs, n + jobs]),
+        np.concatenate([-np.ones(n), ap.job_min]), 0.0, nj)  # sum x >= min*y
+    add(np.concatenate([arcs, arcs]), np.concatenate([arcs, n + ap.arc_job]),
+        np.concatenate([np.ones(n), -np.ones(n)]), 0.0, n)  # x <= y
+    r, a = _entries(ap.capacity)
+    add(r, a, ap.arc_load[a], ap.capacity.rhs, len(ap.capacity))
+    capped = np.flatnonzero(ap.agent_capacity >= 0)
+    row_of = np.full(ap.n_agents, -1, np.int64)
+    row_of[capped] = np.arange(len(capped))
+    m = row_of[ap.arc_agent] >= 0
+    add(row_of[ap.arc_agent[m]], arcs[m], ap.arc_load[m], ap.agent_capacity[capped], len(capped))
+    r, a = _entries(ap.composition)
+    nc = len(ap.composition)
+    add(np.concatenate([r, np.arange(nc)]), np.concatenate([a, n + ap.composition.owner]),
+        np.concatenate([-np.ones(len(a)), ap.composition.rhs]), 0.0, nc)
+    req = ap.group_required[ap.job_group]
+    opt = np.flatnonzero(~ap.group_required)
+    g_row = np.full(ap.n_groups, -1, np.int64)
+    g_row[opt] = np.arange(len(opt))
+    add(g_row[ap.job_group[~req]], n + jobs[~req], 1.0, 1.0, len(opt))
+    a_ub = sp.csr_matrix((np.concatenate(ub_v), (np.concatenate(ub_r), np.concatenate(ub_c))),
+                         shape=(nrow, n + nj))
+    rq = np.flatnonzero(ap.group_required)
+    e_row = np.full(ap.n_groups, -1, np.int64)
+    e_row[rq] = np.arange(len(rq))
+    r, a = _entries(ap.pinned)
+    eq_r = np.concatenate([e_row[ap.job_group[req]], len(rq) + r])
+    eq_c = np.concatenate([n + jobs[req], a])
+    a_eq = sp.csr_matrix((np.ones(len(eq_r)), (eq_r, eq_c)), shape=(len(rq) + len(ap.pinned), n + nj))
+    b_eq = np.ones(a_eq.shape[0])
+    y_max = np.bincount(ap.arc_job, minlength=nj) >= ap.job_min
+    bounds = [(0.0, 1.0)] * n + [(0.0, 1.0 if ok else 0.0) for ok in y_max]
+    return c, a_ub, np.concatenate(b_ub), a_eq, b_eq, bounds
+
+
+def lp_bound(ap: ArcProblem, level: int = 0, time_limit: float = 30.0) -> float:
+    """Bound on level ``level`` from the LP relaxation of the full model (HiGHS).
+
+    An upper bound for a "max" level and a lower bound for a "min" level, in level units;
+    ``inf`` (``-inf`` for "min") when HiGHS does not prove the LP optimum in ``time_limit``
+    seconds. With integer coefficients (after ``Level.scale``) the LP value is rounded
+    towards the integers it bounds.
+    """
+    t0 = time.perf_counter()
+    lv = ap.levels[level]
+    c, a_ub, b_ub, a_eq, b_eq, bounds = _lp(ap, level)
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
+                  b_eq=b_eq if a_eq.shape[0] else None, bounds=bounds, method="highs",
+                  options={"time_limit": float(time_limit), "presolve": True})
+    log.info("lp bound %s: status %s in %.2fs", lv.name, res.status, time.perf_counter() - t0)
+    inf = math.inf if lv.sense == "max" else -math.inf
+    if res.status == 2:  # infeasible LP: no solution at all
+        return -inf
+    if res.status != 0:
+        return inf
+    v = -float(res.fun) if lv.sense == "max" else float(res.fun)
+    integral = np.all(lv.int_coef() == lv.coef * lv.scale) and (
+        lv.job_coef is None or np.all(np.rint(lv.job_coef * lv.scale) == lv.job_coef * lv.scale))
+    tol = 1e-6 * max(1.0, abs(v) * lv.scale)
+    if integral:
+        u = math.floor(v * lv.scale + tol) if lv.sense == "max" else math.ceil(v * lv.scale - tol)
+        return u / lv.scale
+    return v + tol / lv.scale if lv.sense == "max" else v - tol / lv.scale
