@@ -65,9 +65,12 @@ def full_doc() -> dict[str, Any]:
             "id": "t2",
             "location": [30.60, 114.35],
             "window": ["2026-12-05T14:00+08:00", "2026-12-05T16:00+08:00"],
+            "requester": "r-9",
             "extra": {"requester": {"ref": "r-9"}},
         }
     )
+    d["preferences"] = [["v1", "t2", 2.5]]
+    d["previous"] = [["v1", "r-9"]]
     d["extra"] = {"source": "test"}
     return d
 

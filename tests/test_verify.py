@@ -466,7 +466,7 @@ def test_recount_headcount_forbidden_distance(inst: tuple[Problem, Result]) -> N
     assert {x.rule for x in out} <= {"headcount", "forbidden", "distance", "unassigned", "double_booking"}
 
 
-# --- scale (timing lives in benchmarks/, not here) ---------------------------------------------------------------------------------------------
+# --- scale (timing lives in benchmarks/, not here) ---
 
 
 def test_ten_thousand_assignments_only_expected_rules() -> None:

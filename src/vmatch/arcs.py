@@ -67,6 +67,11 @@ class Level:
     ``job_coef`` (optional) adds a coefficient per served job (e.g. a bonus for serving
     a task at all); ``scale`` is the number of integer units per unit of value used by
     integer solvers (1000 turns km into metres).
+
+    A level may also carry a **max-share** part, ``share_weight`` x the largest agent
+    load share in per-mille, ``ceil(1000 * (share_base[a] + load of a's chosen arcs) /
+    share_den[a])`` over agents with ``share_den[a] > 0`` (arc agents and loads in
+    ``share_agent`` / ``share_load``). The fairness term uses it.
     """
 
     name: str
@@ -74,6 +79,11 @@ class Level:
     sense: Literal["min", "max"] = "max"
     scale: float = 1.0
     job_coef: Any = None
+    share_weight: float = 0.0
+    share_den: Any = None
+    share_agent: Any = None
+    share_load: Any = None
+    share_base: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "coef", np.asarray(self.coef, dtype=np.float64))
@@ -81,12 +91,33 @@ class Level:
             object.__setattr__(self, "job_coef", np.asarray(self.job_coef, dtype=np.float64))
         if self.sense not in ("min", "max"):
             raise ValueError(f"level {self.name!r}: sense must be 'min' or 'max'")
+        if self.share_weight and (self.share_den is None or self.share_agent is None or self.share_load is None):
+            raise ValueError(f"level {self.name!r}: a max-share part needs share_den, share_agent, share_load")
+
+    @property
+    def has_share(self) -> bool:
+        """True when the level has a max-share part."""
+        return bool(self.share_weight)
+
+    def max_share(self, arcs: npt.NDArray[Any]) -> int:
+        """Largest per-mille load share over agents with a denominator (0 when none)."""
+        den = np.asarray(self.share_den, np.int64)
+        load = np.bincount(np.asarray(self.share_agent)[arcs], weights=np.asarray(self.share_load)[arcs],
+                           minlength=len(den)).astype(np.int64)
+        if self.share_base is not None:
+            load = load + np.asarray(self.share_base, np.int64)
+        ok = den > 0
+        if not ok.any():
+            return 0
+        return int((-(-1000 * load[ok] // den[ok])).max())
 
     def value(self, arcs: npt.NDArray[Any], jobs_served: npt.NDArray[Any] | None = None) -> float:
         """The level's value for chosen arc indices (and served job indices)."""
         v = float(self.coef[arcs].sum())
         if self.job_coef is not None and jobs_served is not None:
             v += float(self.job_coef[jobs_served].sum())
+        if self.has_share:
+            v += self.share_weight * self.max_share(np.asarray(arcs, np.int64))
         return v
 
     def int_coef(self) -> IntArray:

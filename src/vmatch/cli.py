@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help="write the solution JSON here")
     s.add_argument("--summary", action="store_true", help="print a readable summary")
     s.add_argument("--log-search", action="store_true", help="print CP-SAT's search log")
+    s.add_argument("--objective", default=None,
+                   help="lexicographic order of terms, e.g. coverage,fairness,travel")
+    s.add_argument("--weights", default=None, help="one weighted sum instead, e.g. coverage=1000,travel=1")
 
     v = sub.add_parser("verify", help="check a solution against every hard rule")
     v.add_argument("problem", type=Path)
@@ -77,10 +80,12 @@ def _solve(a: argparse.Namespace) -> int:
         print(json.dumps(line))
         return 0
     from vmatch.io.json_format import dumps_solution, read_problem
+    from vmatch.objective import Objective
     from vmatch.solve import solve
 
+    obj = Objective.parse(a.objective, a.weights)
     p = read_problem(a.problem)
-    r = solve(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, log_search=a.log_search)
+    r = solve(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, objective=obj, log_search=a.log_search)
     doc = dumps_solution(r, p)
     if a.out:
         a.out.write_text(doc, encoding="utf-8")

@@ -34,10 +34,11 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from vmatch import eligibility as el
-from vmatch.arcs import ArcProblem, Level, Rows, csr_from_lists
+from vmatch.arcs import ArcProblem, Rows, csr_from_lists
 from vmatch.errors import InfeasibleError
 from vmatch.geo import EARTH_RADIUS_KM, haversine_km, travel_minutes, unit_xyz
 from vmatch.model import Problem
+from vmatch.objective import Objective, build_levels
 
 __all__ = ["Compiled", "candidate_pairs", "compile_problem"]
 
@@ -67,14 +68,14 @@ def candidate_pairs(tb: el.Tables) -> tuple[I64, I64]:
     vs: list[I64] = []
     ts: list[I64] = []
     if tb.nt and finite.any():
-        tree = cKDTree(unit_xyz(tb.tlat, tb.tlon))
         vi = np.flatnonzero(finite)
-        ang = np.minimum(tb.vradius[vi] / EARTH_RADIUS_KM, np.pi)
-        r = 2.0 * np.sin(ang / 2.0) * (1.0 + 1e-9) + 1e-12
-        lists = tree.query_ball_point(unit_xyz(tb.vlat[vi], tb.vlon[vi]), r, return_sorted=False)
-        lens = np.fromiter(map(len, lists), np.int64, len(lists))
-        ts.append(np.fromiter(itertools.chain.from_iterable(lists), np.int64, int(lens.sum())))
-        vs.append(np.repeat(vi, lens))
+        chord = 2.0 * np.sin(np.minimum(tb.vradius[vi] / EARTH_RADIUS_KM, np.pi) / 2.0) * (1.0 + 1e-9) + 1e-12
+        vtree = cKDTree(unit_xyz(tb.vlat[vi], tb.vlon[vi]))
+        ttree = cKDTree(unit_xyz(tb.tlat, tb.tlon))
+        res = vtree.sparse_distance_matrix(ttree, float(chord.max()), output_type="ndarray")
+        near = res["v"] <= chord[res["i"]]
+        vs.append(vi[res["i"][near]].astype(np.int64))
+        ts.append(res["j"][near].astype(np.int64))
     inf = np.flatnonzero(~finite)
     if tb.nt and len(inf):
         vs.append(np.repeat(inf, tb.nt))
@@ -179,13 +180,29 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
             bad = (so[tk] - eo[ti]) < travel_minutes(km, speed)
             ti, tk = ti[bad], tk[bad]
             if len(ti):
-                srt = np.lexsort((tk, to[tk], ti))
+                # one row [i, all too-soon arcs] when those arcs share a moment (pairwise overlap);
+                # otherwise one row per later task
+                srt = np.lexsort((tk, ti))
                 ti, tk = ti[srt], tk[srt]
-                gkey = ti * (tb.nt + 1) + to[tk]
-                gs = np.concatenate([[0], np.flatnonzero(np.diff(gkey)) + 1]).astype(np.int64)
-                ln, ix = _rows_from_groups(ti[gs], tk, gs)
-                lens_all.append(ln)
-                idx_all.append(ix)
+                gs = np.concatenate([[0], np.flatnonzero(np.diff(ti)) + 1]).astype(np.int64)
+                one = np.maximum.reduceat(so[tk], gs) < np.minimum.reduceat(eo[tk], gs)
+                one |= np.maximum.reduceat(to[tk], gs) == np.minimum.reduceat(to[tk], gs)
+                sizes = np.diff(np.append(gs, len(ti)))
+                in_one = np.repeat(one, sizes)
+                if one.any():
+                    gs1 = np.concatenate([[0], np.cumsum(sizes[one])[:-1]]).astype(np.int64)
+                    ln, ix = _rows_from_groups(ti[gs[one]], tk[in_one], gs1)
+                    lens_all.append(ln)
+                    idx_all.append(ix)
+                ti, tk = ti[~in_one], tk[~in_one]
+                if len(ti):
+                    srt = np.lexsort((tk, to[tk], ti))
+                    ti, tk = ti[srt], tk[srt]
+                    gkey = ti * (tb.nt + 1) + to[tk]
+                    gs = np.concatenate([[0], np.flatnonzero(np.diff(gkey)) + 1]).astype(np.int64)
+                    ln, ix = _rows_from_groups(ti[gs], tk, gs)
+                    lens_all.append(ln)
+                    idx_all.append(ix)
     if not lens_all:
         return Rows.empty()
     lens = np.concatenate(lens_all)
@@ -246,8 +263,10 @@ def _composition(tb: el.Tables, arc_v: I64, arc_job: I64, job_task: I64) -> Rows
     return csr_from_lists(rows, rhs, owner)
 
 
-def compile_problem(problem: Problem) -> Compiled:
+def compile_problem(problem: Problem, objective: Objective | None = None) -> Compiled:
     """Build the arc problem of ``problem`` (see the module docstring).
+
+    ``objective`` chooses the levels (default: :class:`~vmatch.objective.Objective`).
 
     Raises
     ------
@@ -294,15 +313,13 @@ def compile_problem(problem: Problem) -> Compiled:
     capacity = _day_rows(tb, arc_v, s, dur)
     composition = _composition(tb, arc_v, arc_job, job_task)
     required = np.zeros(tb.nt, bool)
-    levels = (
-        Level("coverage", tb.tprio[arc_t].astype(np.float64), "max", 1.0),
-        Level("travel_km", arc_km, "min", 1000.0),
-    )
+    levels = build_levels(problem, objective or Objective(), arc_v, arc_t, arc_km, dur)
     ap = ArcProblem.build(
         n_agents=tb.nv, n_jobs=len(job_task), arc_agent=arc_v, arc_job=arc_job, arc_load=dur,
         agent_capacity=tb.vmax, job_min=tb.tmin[job_task], job_max=tb.thead[job_task],
         job_group=job_task, required=required, levels=levels, cliques=cliques,
         composition=composition, capacity=capacity, pinned=csr_from_lists(pinned_rows),
-        meta={"kind": "dispatch"},
+        meta={"kind": "dispatch", "job_start": job_start, "job_end": job_end,
+              "group_lat": tb.tlat, "group_lon": tb.tlon},
     )
     return Compiled(problem, tb, ap, job_task, job_start, arc_km, time.perf_counter() - t0)

@@ -280,6 +280,9 @@ class Task:
         For each key, every assignee holds at least one allowed value.
     category : str or None
         Free label (menu item category, etc.).
+    requester : str or None
+        Who asked for the service (a resident, a beneficiary): continuity keeps previous
+        volunteer-requester pairs together.
     extra : mapping
         Free data carried along untouched.
     """
@@ -296,6 +299,7 @@ class Task:
     certificates: tuple[str, ...] = ()
     attributes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     category: str | None = None
+    requester: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -335,6 +339,8 @@ class Task:
         _check_attrs(k, i, self.attributes)
         if self.category is not None and not isinstance(self.category, str):
             raise _fail(k, i, "category", "must be a string")
+        if self.requester is not None and (not isinstance(self.requester, str) or not self.requester):
+            raise _fail(k, i, "requester", "must be a non-empty string")
 
     @property
     def duration_minutes(self) -> int:
@@ -404,6 +410,11 @@ class Problem:
         Pairs that must be in the answer.
     forbidden : tuple of (volunteer id, task id)
         Pairs that must never be in the answer.
+    preferences : mapping of (volunteer id, task id) to float
+        Preference score of a pair (either side's wish; -1000 to 1000), for the
+        ``preference`` objective term.
+    previous : tuple of (volunteer id, requester id)
+        Pairs that served together before, for the ``continuity`` term.
     extra : mapping
         Free data carried along untouched.
     """
@@ -413,6 +424,8 @@ class Problem:
     settings: Settings = field(default_factory=Settings)
     pinned: tuple[tuple[str, str], ...] = ()
     forbidden: tuple[tuple[str, str], ...] = ()
+    preferences: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    previous: tuple[tuple[str, str], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     _vindex: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _tindex: Mapping[str, int] = field(init=False, repr=False, compare=False)
@@ -445,6 +458,19 @@ class Problem:
                     raise ModelError(f"problem: field '{kind}[{n}]' names unknown volunteer {vid!r}")
                 if tid not in tindex:
                     raise ModelError(f"problem: field '{kind}[{n}]' names unknown task {tid!r}")
+        object.__setattr__(self, "preferences", MappingProxyType(dict(self.preferences)))
+        for n, (pair, score) in enumerate(self.preferences.items()):
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                raise ModelError(f"problem: field 'preferences[{n}]' must be keyed by (volunteer id, task id)")
+            if pair[0] not in vindex:
+                raise ModelError(f"problem: field 'preferences[{n}]' names unknown volunteer {pair[0]!r}")
+            if pair[1] not in tindex:
+                raise ModelError(f"problem: field 'preferences[{n}]' names unknown task {pair[1]!r}")
+            _check_finite("problem", "problem", f"preferences[{n}]", score, -1000.0, 1000.0)
+        object.__setattr__(self, "previous", _pairs("previous", self.previous))
+        for n, (vid, _rid) in enumerate(self.previous):
+            if vid not in vindex:
+                raise ModelError(f"problem: field 'previous[{n}]' names unknown volunteer {vid!r}")
         clash = set(self.pinned) & set(self.forbidden)
         if clash:
             vid, tid = sorted(clash)[0]

@@ -110,6 +110,8 @@ class Result:
         Value and bound per lexicographic level.
     stats : mapping
         ``wall_seconds``, ``build_seconds``, ``arcs``, ``components``, ``solver``...
+    terms_by_task, terms_by_volunteer : mapping of term to mapping of id to float
+        Each objective term's value per task and per volunteer (ids with a non-zero value).
     """
 
     status: Status
@@ -120,6 +122,8 @@ class Result:
     breakdown: Mapping[str, float] = field(default_factory=dict)
     levels: tuple[LevelResult, ...] = ()
     stats: Mapping[str, Any] = field(default_factory=dict)
+    terms_by_task: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    terms_by_volunteer: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "assignments", tuple(sorted(self.assignments)))
@@ -155,6 +159,8 @@ class Result:
             f"places      {b.get('places_filled', 0):.0f} filled of {b.get('places_asked', 0):.0f} asked; "
             f"{b.get('tasks_served', 0):.0f} of {b.get('tasks', 0):.0f} tasks served",
             f"travel      {b.get('travel_km', 0.0):.1f} km home-to-task",
+            f"load        max {b.get('load_max_share', 0.0) / 10:.1f} % of own limit, "
+            f"mean {b.get('load_mean_minutes', 0.0):.0f} min, Gini {b.get('load_gini', 0.0):.2f}",
             f"time        {self.stats.get('wall_seconds', float('nan')):.2f} s "
             f"(build {self.stats.get('build_seconds', float('nan')):.2f} s, "
             f"{self.stats.get('arcs', 0)} arcs, {self.stats.get('components', 0)} components)",

@@ -24,6 +24,7 @@ from vmatch.arcs import ArcSolution, SolveStatus
 from vmatch.compile import Compiled, compile_problem
 from vmatch.errors import InfeasibleError
 from vmatch.model import Problem
+from vmatch.objective import Objective, term_coefficients
 from vmatch.reasons import task_reasons
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solvers.cpsat import solve_cpsat
@@ -66,14 +67,25 @@ def decode(c: Compiled, sol: ArcSolution, *, extra_stats: dict[str, object] | No
         for t in np.flatnonzero(filled < head):
             reasons = task_reasons(c.tables, int(t), by_task.get(int(t), ()))
             unassigned[p.tasks[t].id] = Shortfall(p.tasks[t].id, int(head[t] - filled[t]), reasons)
+    load = ap.arc_load[arcs]
+    coef: dict[str, np.ndarray] = term_coefficients(p, av, at, c.arc_km[arcs], load,
+                             ("coverage", "travel", "preference", "continuity", "reliability", "equity"))
     breakdown = {
-        "coverage": float((c.tables.tprio[at]).sum()),
+        "coverage": float(coef["coverage"].sum()),
         "places_filled": float(len(arcs)),
         "places_asked": float(head.sum()),
         "tasks_served": float((filled > 0).sum()),
         "tasks": float(len(p.tasks)),
-        "travel_km": float(c.arc_km[arcs].sum()),
+        "travel_km": float(coef["travel"].sum()),
+        "preference": float(coef["preference"].sum()),
+        "continuity": float(coef["continuity"].sum()),
+        "reliability": float(coef["reliability"].sum()),
+        "equity": float(coef["equity"].sum()),
     }
+    breakdown.update(load_spread(p, av, load))
+    coef["fairness_minutes"] = load.astype(np.float64)
+    terms_task = {k: _sum_by(vals, at, [t.id for t in p.tasks]) for k, vals in coef.items()}
+    by_vol = {k: _sum_by(vals, av, [v.id for v in p.volunteers]) for k, vals in coef.items()}
     levels = tuple(LevelResult(lv.name, lv.sense, v, b)
                    for lv, v, b in zip(ap.levels, sol.values, sol.bounds, strict=True))
     stats: dict[str, object] = {
@@ -89,11 +101,31 @@ def decode(c: Compiled, sol: ArcSolution, *, extra_stats: dict[str, object] | No
     stats.update(extra_stats or {})
     obj = levels[0].value if levels else math.nan
     bnd = levels[0].bound if levels else math.nan
-    return Result(_STATUS[sol.status], obj, bnd, tuple(assignments), unassigned, breakdown, levels, stats)
+    return Result(_STATUS[sol.status], obj, bnd, tuple(assignments), unassigned, breakdown, levels, stats,
+                  terms_task, by_vol)
+
+
+def _sum_by(vals: np.ndarray, idx: np.ndarray, ids: list[str]) -> dict[str, float]:
+    tot = np.bincount(idx, weights=vals, minlength=len(ids))
+    return {ids[i]: float(tot[i]) for i in np.flatnonzero(tot)}
+
+
+def load_spread(p: Problem, arc_v: np.ndarray, load: np.ndarray) -> dict[str, float]:
+    """Workload spread over all volunteers: largest share of own limit (per-mille), mean minutes, Gini."""
+    nv = len(p.volunteers)
+    if nv == 0:
+        return {"load_max_share": 0.0, "load_mean_minutes": 0.0, "load_gini": 0.0}
+    per = np.bincount(arc_v, weights=load, minlength=nv)
+    den = np.fromiter((v.max_minutes or 0 for v in p.volunteers), np.float64, nv)
+    ok = den > 0
+    share = float(np.ceil(1000 * per[ok] / den[ok]).max()) if ok.any() else 0.0
+    x = np.sort(per)
+    gini = float((2 * np.arange(1, nv + 1) - nv - 1) @ x / (nv * x.sum())) if x.sum() > 0 else 0.0
+    return {"load_max_share": share, "load_mean_minutes": float(per.mean()), "load_gini": gini}
 
 
 def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-          log_search: bool = False) -> Result:
+          objective: Objective | None = None, log_search: bool = False) -> Result:
     """Assign volunteers to tasks: most priority-weighted places first, then least travel.
 
     Parameters
@@ -106,6 +138,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         Random seed of the solver (same seed, same machine, same answer).
     workers : int, optional
         Solver threads (default: up to 8).
+    objective : Objective, optional
+        Terms and their order or weights (default: coverage, then fairness, then travel).
     log_search : bool
         Print CP-SAT's search log (for profiling).
 
@@ -120,7 +154,7 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         When pinned pairs cannot all hold with the hard rules.
     """
     t0 = time.perf_counter()
-    c = compile_problem(problem)
+    c = compile_problem(problem, objective)
     n_comp, _ = components(c.arcs)
     log.info("compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
              c.arcs.n_arcs, c.arcs.n_jobs, len(c.arcs.cliques), n_comp, c.build_seconds)

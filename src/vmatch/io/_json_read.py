@@ -47,7 +47,8 @@ __all__ = [
 FORMAT = "vmatch/1"
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "problem": ("format", "settings", "volunteers", "tasks", "pinned", "forbidden", "extra"),
+    "problem": ("format", "settings", "volunteers", "tasks", "pinned", "forbidden", "preferences", "previous",
+                "extra"),
     "settings": ("timezone", "travel_speed_kmh", "max_distance_km", "time_step_minutes"),
     "volunteer": (
         "id",
@@ -78,6 +79,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "certificates",
         "attributes",
         "category",
+        "requester",
         "extra",
     ),
     "weekly": ("days", "start", "end"),
@@ -265,6 +267,7 @@ def _task(n: int, x: object) -> Task:
             certificates=tuple(_strings(ctx, "certificates", _opt(d, "certificates", []), nonempty=False)),
             attributes=_attributes(ctx, _opt(d, "attributes", {}), task=True),
             category=_opt_str(ctx, d, "category"),
+            requester=_opt_str(ctx, d, "requester"),
             extra=_extra(ctx, d),
         )
 
@@ -329,6 +332,23 @@ def problem_from_dict(d: object) -> Problem:
     tids = _unique("task", tasks)
     pinned = _pairs(root, "pinned", _opt(d, "pinned", []), vids, tids)
     forbidden = _pairs(root, "forbidden", _opt(d, "forbidden", []), vids, tids)
+    prefs: dict[tuple[str, str], float] = {}
+    for n, e in enumerate(as_list(root, "preferences", _opt(d, "preferences", []))):
+        fld = f"preferences[{n}]"
+        if not isinstance(e, list | tuple) or len(e) != 3:
+            root.fail(fld, "must be a [volunteer id, task id, score] triple")
+        (pair,) = _pairs(root, fld, [e[:2]], vids, tids)
+        if pair in prefs:
+            root.fail(fld, f"repeats the pair {list(pair)}")
+        prefs[pair] = as_num(root, f"{fld}[2]", e[2], -1000.0, 1000.0)
+    previous = []
+    for n, e in enumerate(as_list(root, "previous", _opt(d, "previous", []))):
+        fld = f"previous[{n}]"
+        if not isinstance(e, list | tuple) or len(e) != 2 or not all(isinstance(s, str) and s for s in e):
+            root.fail(fld, "must be a [volunteer id, requester id] pair of strings")
+        if e[0] not in vids:
+            root.fail(fld, f"names unknown volunteer {e[0]!r}")
+        previous.append((e[0], e[1]))
     with root.model():
         return Problem(
             volunteers=tuple(volunteers),
@@ -336,5 +356,7 @@ def problem_from_dict(d: object) -> Problem:
             settings=settings,
             pinned=pinned,
             forbidden=forbidden,
+            preferences=prefs,
+            previous=tuple(previous),
             extra=_extra(root, d),
         )

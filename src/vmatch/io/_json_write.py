@@ -89,6 +89,8 @@ def _task(t: Task) -> dict[str, Any]:
         d["attributes"] = _attrs(t.attributes)
     if t.category is not None:
         d["category"] = t.category
+    if t.requester is not None:
+        d["requester"] = t.requester
     if t.extra:
         d["extra"] = json_data(ctx, "extra", t.extra)
     return d
@@ -121,6 +123,10 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
         d["pinned"] = [list(pair) for pair in p.pinned]
     if p.forbidden:
         d["forbidden"] = [list(pair) for pair in p.forbidden]
+    if p.preferences:
+        d["preferences"] = [[a, b, s] for (a, b), s in p.preferences.items()]
+    if p.previous:
+        d["previous"] = [list(pair) for pair in p.previous]
     if p.extra:
         d["extra"] = json_data(Ctx("problem"), "extra", p.extra)
     return d

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
-from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
+from vmatch.arcs import ArcProblem, ArcSolution, Level, SolveStatus
 
 __all__ = ["CpModel", "build_model", "solve_cpsat"]
 
@@ -123,8 +123,27 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
         if lv.job_coef is not None:
             jc = np.rint(lv.job_coef * lv.scale).astype(np.int64)
             e = e + sum(int(jc[j]) * y[int(j)] for j in np.flatnonzero(jc) if int(j) in y)
+        if lv.has_share:
+            e = e + round(lv.share_weight * lv.scale) * _max_share_var(m, x, lv)
         exprs.append(e)
     return CpModel(m, x, y, exprs)
+
+
+def _max_share_var(m: cp_model.CpModel, x: list[Any], lv: Level) -> Any:
+    """An integer z >= every agent's per-mille load share (see :class:`~vmatch.arcs.Level`)."""
+    den = np.asarray(lv.share_den, np.int64)
+    agent = np.asarray(lv.share_agent, np.int64)
+    load = np.asarray(lv.share_load, np.int64)
+    base = np.zeros(len(den), np.int64) if lv.share_base is None else np.asarray(lv.share_base, np.int64)
+    ok = den > 0
+    lo = int((-(-1000 * base[ok] // den[ok])).max()) if ok.any() else 0
+    z = m.new_int_var(lo, 1000 * 1000, "max_share")
+    order = np.argsort(agent, kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(agent, minlength=len(den)))])
+    for a in np.flatnonzero(ok & (ptr[1:] > ptr[:-1])).tolist():
+        arcs = order[ptr[a]:ptr[a + 1]]
+        m.add(1000 * int(base[a]) + sum(1000 * int(load[i]) * x[i] for i in arcs) <= int(den[a]) * z)
+    return z
 
 
 def _hint(cm: CpModel, ap: ArcProblem, chosen: npt.NDArray[np.bool_]) -> None:
@@ -237,4 +256,7 @@ def solve_cpsat(
     proven = len(statuses) == len(plan) and all(s_ == SolveStatus.OPTIMAL for s_ in statuses)
     final = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
     values = tuple(lv.value(chosen, served) for lv in levels)
+    # a level proven optimal in integer units has its own value as bound (no rounding residue)
+    bounds = [values[k] if k < len(statuses) and statuses[k] == SolveStatus.OPTIMAL and weights is None
+              else bounds[k] for k in range(len(levels))]
     return ArcSolution(final, chosen, served, values, tuple(bounds), wall, "cpsat", stats)

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
+from vmatch.geo import haversine_km
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.subproblem import incidence, restrict
@@ -57,6 +58,21 @@ def lex_key(ap: ArcProblem, chosen: B) -> tuple[float, ...]:
     arcs = np.flatnonzero(chosen)
     jobs = np.unique(ap.arc_job[arcs])
     return tuple((lv.value(arcs, jobs) if lv.sense == "max" else -lv.value(arcs, jobs)) for lv in ap.levels)
+
+
+def _near(ap: ArcProblem, seed: int, rng: np.random.Generator, budget: int, group_arcs: npt.NDArray[np.int64],
+          gs: npt.NDArray[np.int64], ge: npt.NDArray[np.int64]) -> B:
+    """Groups close to ``seed`` in time and space (from compile's meta), up to ``budget`` arcs."""
+    lat, lon = ap.meta["group_lat"], ap.meta["group_lon"]
+    km = haversine_km(lat[seed], lon[seed], lat, lon)
+    gap_min = np.maximum(0, np.maximum(gs - ge[seed], gs[seed] - ge))
+    score = gap_min / 60.0 + km / 2.0 + rng.random(len(km)) * 0.5
+    order = np.argsort(score, kind="stable")
+    take = order[np.cumsum(group_arcs[order]) <= budget]
+    free = np.zeros(ap.n_groups, bool)
+    free[take] = True
+    free[seed] = True
+    return free
 
 
 def _neighbourhood(ap: ArcProblem, chosen: B, rng: np.random.Generator, size: int,
@@ -110,7 +126,14 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     o = np.argsort(pa, kind="stable")
     groups_of_agent = np.split(pg[o], np.cumsum(np.bincount(pa, minlength=ap.n_agents))[:-1])
     weights = fold_weights(ap)
-    size, steps, better = 40, 0, 0
+    group_arcs = np.bincount(arc_group, minlength=ap.n_groups)
+    spatial = "group_lat" in ap.meta and "job_start" in ap.meta
+    if spatial:
+        gs = np.full(ap.n_groups, np.iinfo(np.int64).max)
+        ge = np.zeros(ap.n_groups, np.int64)
+        np.minimum.at(gs, ap.job_group, ap.meta["job_start"])
+        np.maximum.at(ge, ap.job_group, ap.meta["job_end"])
+    size, budget, steps, better = 40, 1500, 0, 0
     bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
     while time.perf_counter() - t0 < time_limit - 0.05:
         steps += 1
@@ -118,7 +141,12 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
         cap_job = np.bincount(ap.arc_job, minlength=ap.n_jobs)
         short_jobs = filled < np.minimum(ap.job_max, cap_job)
         short = np.unique(ap.job_group[short_jobs])
-        free = _neighbourhood(ap, chosen, rng, size, agents_of_group, groups_of_agent, short)
+        if spatial and steps % 2:
+            use_short = len(short) > 0 and rng.random() < 0.8
+            g0 = int(rng.choice(short)) if use_short else int(rng.integers(ap.n_groups))
+            free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
+        else:
+            free = _neighbourhood(ap, chosen, rng, size, agents_of_group, groups_of_agent, short)
         sub = restrict(ap, chosen, free, clique_matrix=cm)
         hint = np.flatnonzero(chosen[sub.arcs])
         left = time_limit - (time.perf_counter() - t0)
@@ -131,7 +159,11 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
             if k2 > key:
                 chosen, key = cand, k2
                 better += 1
-        size = int(min(size * 1.25, 2000)) if sol.status == SolveStatus.OPTIMAL else max(10, int(size * 0.8))
+        grow = sol.status == SolveStatus.OPTIMAL
+        if spatial and steps % 2:
+            budget = int(min(budget * 1.2, 50000)) if grow else max(200, int(budget * 0.8))
+        else:
+            size = int(min(size * 1.25, 2000)) if grow else max(10, int(size * 0.8))
     arcs = np.flatnonzero(chosen).astype(np.int64)
     jobs = np.unique(ap.arc_job[arcs]).astype(np.int64)
     values = tuple(lv.value(arcs, jobs) for lv in ap.levels)

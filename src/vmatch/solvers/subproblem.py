@@ -66,6 +66,19 @@ def _restrict_rows(rows: Rows, keep: B, new_index: I64, min_len: int, row_keep: 
     return r.select(ok)
 
 
+def _restrict_level(lv: Level, arcs: I64, jobs: I64, fixed: B) -> Level:
+    if not lv.has_share:
+        return Level(lv.name, lv.coef[arcs], lv.sense, lv.scale, None if lv.job_coef is None else lv.job_coef[jobs])
+    agent = np.asarray(lv.share_agent, np.int64)
+    load = np.asarray(lv.share_load, np.int64)
+    den = np.asarray(lv.share_den, np.int64)
+    base = np.bincount(agent[fixed], weights=load[fixed], minlength=len(den)).astype(np.int64)
+    if lv.share_base is not None:
+        base += np.asarray(lv.share_base, np.int64)
+    return Level(lv.name, lv.coef[arcs], lv.sense, lv.scale, None if lv.job_coef is None else lv.job_coef[jobs],
+                 lv.share_weight, den, agent[arcs], load[arcs], base)
+
+
 def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse.csr_matrix | None = None) -> Sub:
     """The part of ``ap`` made of ``free_groups``, with the ``chosen`` arcs of other groups fixed.
 
@@ -108,8 +121,7 @@ def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse
     comp_keep = free_job[ap.composition.owner] if len(ap.composition) else np.zeros(0, bool)
     pin_keep = (np.array([free_arc[ap.pinned.row(r)].any() for r in range(len(ap.pinned))], bool)
                 if len(ap.pinned) else np.zeros(0, bool))
-    levels = [Level(lv.name, lv.coef[arcs], lv.sense, lv.scale,
-                    None if lv.job_coef is None else lv.job_coef[jobs]) for lv in ap.levels]
+    levels = [_restrict_level(lv, arcs, jobs, fixed) for lv in ap.levels]
     sub = ArcProblem.build(
         n_agents=ap.n_agents, n_jobs=len(jobs), arc_agent=ap.arc_agent[arcs], arc_job=job_new[ap.arc_job[arcs]],
         arc_load=ap.arc_load[arcs], agent_capacity=cap, job_min=ap.job_min[jobs], job_max=ap.job_max[jobs],
