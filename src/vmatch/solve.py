@@ -27,6 +27,7 @@ from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
 from vmatch.reasons import task_reasons
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
+from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
 
@@ -124,6 +125,27 @@ def load_spread(p: Problem, arc_v: np.ndarray, load: np.ndarray) -> dict[str, fl
     return {"load_max_share": share, "load_mean_minutes": float(per.mean()), "load_gini": gini}
 
 
+def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, ...]:
+    """Domain names of arc-level requests: ``pinned v->t``, ``min_headcount t (3)``, ``composition t: ...``."""
+    p = c.problem
+    ap = c.arcs
+    out = []
+    for kind, i in conflict:
+        if kind == "pinned":
+            v, t = p.pinned[i]
+            out.append(f"pinned {v}->{t}")
+        elif kind == "min_headcount":
+            t = p.tasks[i]
+            out.append(f"min_headcount {t.id} ({t.min_headcount})")
+        else:
+            job = ap.composition.owner[i]
+            k = int(np.count_nonzero(ap.composition.owner[:i] == job))
+            t = p.tasks[int(c.job_task[job])]
+            r = t.requirements[k]
+            out.append(f"composition {t.id}: {r.count} x {r.skill}>={r.level}")
+    return tuple(out)
+
+
 def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
           objective: Objective | None = None, log_search: bool = False) -> Result:
     """Assign volunteers to tasks: most priority-weighted places first, then least travel.
@@ -161,6 +183,7 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     left = max(0.1, time_limit - (time.perf_counter() - t0 - c.build_seconds))
     sol = solve_cpsat(c.arcs, time_limit=left, seed=seed, workers=workers, log_search=log_search)
     if sol.status == SolveStatus.INFEASIBLE:
-        pins = tuple(f"pinned {v}->{t}" for v, t in problem.pinned)
-        raise InfeasibleError("the pinned pairs cannot all hold together with the hard rules", pins)
+        names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))
+        raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),
+                              names)
     return decode(c, sol, extra_stats={"components": n_comp})

@@ -43,6 +43,7 @@ class CpModel:
     x: list[Any]
     y: dict[int, Any]
     exprs: list[Any]  # one linear expression per level, in integer units
+    assumptions: dict[tuple[str, int], Any] | None = None  # request -> literal (build_model(assume=True))
 
 
 def _job_arcs(ap: ArcProblem) -> list[npt.NDArray[np.int64]]:
@@ -51,9 +52,23 @@ def _job_arcs(ap: ArcProblem) -> list[npt.NDArray[np.int64]]:
     return np.split(order, np.cumsum(counts)[:-1])
 
 
-def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None) -> CpModel:
-    """The full CP-SAT model of ``ap`` (arcs with ``fix_zero`` set are left out)."""
+def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None, assume: bool = False) -> CpModel:
+    """The full CP-SAT model of ``ap`` (arcs with ``fix_zero`` set are left out).
+
+    With ``assume``, each request that can make the model infeasible -- a pinned row
+    ``("pinned", r)``, a group's minimum head-count ``("min_headcount", g)``, a composition
+    row ``("composition", r)`` -- holds only under its own literal (``CpModel.assumptions``).
+    """
     m = cp_model.CpModel()
+    lits: dict[tuple[str, int], Any] = {}
+
+    def lit(kind: str, i: int) -> list[Any]:
+        if not assume:
+            return []
+        if (kind, i) not in lits:
+            lits[(kind, i)] = m.new_bool_var(f"{kind}:{i}")
+        return [lits[(kind, i)]]
+
     n = ap.n_arcs
     x = [m.new_bool_var("") for _ in range(n)]
     if fix_zero is not None:
@@ -73,10 +88,13 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
         if need_y[j]:
             yj = m.new_bool_var("")
             y[j] = yj
+            g_lit = lit("min_headcount", int(ap.job_group[j])) if ap.job_min[j] > 1 else []
             if len(arcs) < ap.job_min[j]:
-                m.add(yj == 0)
+                m.add(yj == 0).only_enforce_if(g_lit)
             m.add(sum(xs) <= int(ap.job_max[j]) * yj)
-            m.add(sum(xs) >= int(ap.job_min[j]) * yj)
+            m.add(sum(xs) >= int(ap.job_min[j]) * yj).only_enforce_if(g_lit)
+            if g_lit:
+                m.add(sum(xs) >= yj)
             for xa in xs:
                 m.add_implication(xa, yj)
         elif len(arcs) > ap.job_max[j]:
@@ -109,12 +127,16 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
         j = int(ap.composition.owner[r])
         arcs = ap.composition.row(r)
         need = int(ap.composition.rhs[r])
+        c_lit = lit("composition", r)
         if len(arcs) < need:
-            m.add(y[j] == 0)
+            m.add(y[j] == 0).only_enforce_if(c_lit)
         else:
-            m.add(sum(x[a] for a in arcs) >= need * y[j])
+            m.add(sum(x[a] for a in arcs) >= need * y[j]).only_enforce_if(c_lit)
     for r in range(len(ap.pinned)):
-        m.add_exactly_one([x[a] for a in ap.pinned.row(r)])
+        if assume:
+            m.add(sum(x[a] for a in ap.pinned.row(r)) == 1).only_enforce_if(lit("pinned", r))
+        else:
+            m.add_exactly_one([x[a] for a in ap.pinned.row(r)])
     exprs = []
     for lv in ap.levels:
         c = lv.int_coef()
@@ -126,7 +148,7 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
         if lv.has_share:
             e = e + round(lv.share_weight * lv.scale) * _max_share_var(m, x, lv)
         exprs.append(e)
-    return CpModel(m, x, y, exprs)
+    return CpModel(m, x, y, exprs, lits if assume else None)
 
 
 def _max_share_var(m: cp_model.CpModel, x: list[Any], lv: Level) -> Any:
