@@ -132,17 +132,17 @@ def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, .
     out = []
     for kind, i in conflict:
         if kind == "pinned":
-            v, t = p.pinned[i]
-            out.append(f"pinned {v}->{t}")
+            vid, tid = p.pinned[i]
+            out.append(f"pinned {vid}->{tid}")
         elif kind == "min_headcount":
-            t = p.tasks[i]
-            out.append(f"min_headcount {t.id} ({t.min_headcount})")
+            task = p.tasks[i]
+            out.append(f"min_headcount {task.id} ({task.min_headcount})")
         else:
             job = ap.composition.owner[i]
             k = int(np.count_nonzero(ap.composition.owner[:i] == job))
-            t = p.tasks[int(c.job_task[job])]
-            r = t.requirements[k]
-            out.append(f"composition {t.id}: {r.count} x {r.skill}>={r.level}")
+            task = p.tasks[int(c.job_task[job])]
+            r = task.requirements[k]
+            out.append(f"composition {task.id}: {r.count} x {r.skill}>={r.level}")
     return tuple(out)
 
 
