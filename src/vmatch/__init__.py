@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from vmatch.errors import FormatError, InfeasibleError, ModelError
-from vmatch.explain import explain, explain_text
+from vmatch.explain import explain, explain_text, explain_volunteers
 from vmatch.io.json_format import (
     dumps_problem,
     dumps_solution,
@@ -24,8 +24,16 @@ from vmatch.io.json_format import (
     write_solution,
 )
 from vmatch.model import Location, Problem, Requirement, Settings, Task, TimeWindow, Volunteer, WeeklyRule
+from vmatch.objective import Objective
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solve import solve
+from vmatch.stable import (
+    blocking_pairs,
+    max_weakly_stable,
+    max_weakly_stable_result,
+    stable_match,
+    stable_match_with_conflicts,
+)
 from vmatch.verify import Violation, check_objective, verify
 
 logging.getLogger("vmatch").addHandler(logging.NullHandler())
@@ -39,6 +47,7 @@ __all__ = [
     "LevelResult",
     "Location",
     "ModelError",
+    "Objective",
     "Problem",
     "Requirement",
     "Result",
@@ -50,13 +59,17 @@ __all__ = [
     "Violation",
     "Volunteer",
     "WeeklyRule",
+    "blocking_pairs",
     "check_objective",
     "dumps_problem",
     "dumps_solution",
     "explain",
     "explain_text",
+    "explain_volunteers",
     "loads_problem",
     "loads_solution",
+    "max_weakly_stable",
+    "max_weakly_stable_result",
     "problem_from_dict",
     "problem_to_dict",
     "read_problem",
@@ -64,6 +77,8 @@ __all__ = [
     "result_from_dict",
     "result_to_dict",
     "solve",
+    "stable_match",
+    "stable_match_with_conflicts",
     "verify",
     "write_problem",
     "write_solution",

@@ -5,29 +5,7 @@ requester of each set (for example the orders whose times overlap at one moment;
 overlapping orders is a set of two), and at most its capacity in all. A set of requesters that
 respects both is *feasible* for ``p``.
 
-**Algorithm.** Requester-proposing deferred acceptance in which a provider, on each proposal,
-keeps the greedy best feasible subset of what it holds plus the newcomer: it goes through them
-in its order and takes each one that still fits (capacity, and no conflict with those already
-taken); the others are rejected and propose further down their lists. A final *repair* pass
-moves any requester to a provider it prefers that can take it without dropping anyone, until
-none is left; each move makes one requester better off and nobody worse off, so it ends.
-
-**Guarantee** (``μ`` is the result, preferences with ties broken as in :mod:`vmatch.stable`):
-
-1. *Feasible*: every provider's requesters are feasible for it, and every pair is acceptable.
-2. *Non-wasteful*: no acceptable pair ``(r, p)`` in which ``r`` is unmatched or prefers ``p`` to
-   ``μ(r)`` while ``p`` could add ``r`` without dropping anyone (``p`` has a free place and ``r``
-   shares no conflict set of ``p`` with a requester of ``μ(p)``).
-3. *Stable when each provider's conflict sets are pairwise disjoint* (for instance one set per
-   time slot): then a provider's greedy choice is a matroid choice (a truncated partition
-   matroid), choice functions are substitutable, and ``μ`` is the requester-optimal stable
-   matching (Fleiner 2003; Hatfield and Milgrom 2005): no ``(r, p)`` where ``r`` prefers ``p`` to
-   ``μ(r)`` and ``p``'s greedy choice from ``μ(p)`` plus ``r`` keeps ``r``. Without conflicts
-   the result equals :func:`vmatch.stable.stable_match`.
-4. With *overlapping* conflict sets (general time overlaps) a stable matching in the sense of 3
-   need not exist (an order can make room for another by displacing a third that conflicts with
-   both), so only 1 and 2 are promised: a pair that still blocks needs ``p`` to drop a
-   requester — one it ranks below ``r`` or one that conflicts with ``r``.
+The algorithm and the guarantee that holds are in :func:`stable_match_with_conflicts`.
 
 Examples
 --------
@@ -59,9 +37,7 @@ P = TypeVar("P")
 _EMPTY: frozenset[int] = frozenset()
 
 
-def _edge_cliques(
-    pa: PrefArrays, conflicts: Mapping[Any, Iterable[Iterable[Any]]] | None
-) -> list[frozenset[int]]:
+def _edge_cliques(pa: PrefArrays, conflicts: Mapping[Any, Iterable[Iterable[Any]]] | None) -> list[frozenset[int]]:
     """For each edge, the ids of the conflict sets of its provider that contain its requester."""
     cl: list[frozenset[int]] = [_EMPTY] * len(pa.e_r)
     if not conflicts:
@@ -130,9 +106,7 @@ def conflict_matched_edges(pa: PrefArrays, cliques: list[frozenset[int]]) -> lis
     return sorted(e for e in match if e is not None)
 
 
-def _repair(
-    pa: PrefArrays, cliques: list[frozenset[int]], held: list[list[int]], match: list[int | None]
-) -> int:
+def _repair(pa: PrefArrays, cliques: list[frozenset[int]], held: list[list[int]], match: list[int | None]) -> int:
     """Move requesters to preferred providers that can add them without dropping anyone."""
     e_r, e_p, pos = pa.e_r.tolist(), pa.e_p.tolist(), pa.p_pos.tolist()
     cap = pa.cap.tolist()
@@ -174,7 +148,7 @@ def stable_match_with_conflicts(
     capacities: Mapping[P, int] | None = None,
     conflicts: Mapping[P, Iterable[Iterable[R]]] | None = None,
 ) -> dict[R, P]:
-    """Matching with capacities and per-provider time conflicts; guarantee in the module docstring.
+    """Matching with capacities and per-provider time conflicts, with the guarantee of the Notes.
 
     Parameters
     ----------
@@ -195,6 +169,34 @@ def stable_match_with_conflicts(
     ModelError
         Bad preferences or capacities (as :func:`~vmatch.stable.stable_match`), or a conflict
         entry that is not a collection of requester ids.
+
+    Notes
+    -----
+    Requester-proposing deferred acceptance in which a provider, on each proposal,
+    keeps the greedy best feasible subset of what it holds plus the newcomer: it goes through them
+    in its order and takes each one that still fits (capacity, and no conflict with those already
+    taken); the others are rejected and propose further down their lists. A final *repair* pass
+    moves any requester to a provider it prefers that can take it without dropping anyone, until
+    none is left; each move makes one requester better off and nobody worse off, so it ends.
+
+    The result ``μ`` satisfies (preferences with ties broken as in :mod:`vmatch.stable`):
+
+    1. *Feasible*: every provider's requesters are feasible for it, and every pair is acceptable.
+    2. *Non-wasteful*: no acceptable pair ``(r, p)`` in which ``r`` is unmatched or prefers ``p`` to
+       ``μ(r)`` while ``p`` could add ``r`` without dropping anyone (``p`` has a free place and ``r``
+       shares no conflict set of ``p`` with a requester of ``μ(p)``).
+    3. *Stable when each provider's conflict sets are pairwise disjoint* (for instance one set per
+       time slot): then a provider's greedy choice is a matroid choice (a truncated partition
+       matroid), choice functions are substitutable, and ``μ`` is the requester-optimal stable
+       matching (Fleiner 2003; Hatfield and Milgrom 2005): no ``(r, p)`` where ``r`` prefers ``p`` to
+       ``μ(r)`` and ``p``'s greedy choice from ``μ(p)`` plus ``r`` keeps ``r``. Without conflicts
+       the result equals :func:`vmatch.stable.stable_match`.
+    4. With *overlapping* conflict sets (general time overlaps) a stable matching in the sense of 3
+       need not exist. Example: ``a: [y]``, ``b: [y, x]``, ``c: [x, y]``; ``x: [b, c]`` with capacity
+       1, ``y: [c, a, b]`` with capacity 2, and at ``y`` order ``a`` overlaps both ``b`` and ``c``,
+       which do not overlap each other: each of the feasible matchings has such a blocking pair.
+       So only 1 and 2 are promised; a pair that still blocks would make ``p`` drop requesters it
+       ranks below ``r`` (that conflict with ``r``, or to make room).
     """
     pa = build_pref_arrays(requester_prefs, provider_prefs, capacities)
     edges = conflict_matched_edges(pa, _edge_cliques(pa, conflicts))

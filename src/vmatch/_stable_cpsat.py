@@ -29,14 +29,16 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from vmatch._stable_da import IntArray, edges_to_dict, matched_edges
 from vmatch._stable_prefs import PrefArrays, build_pref_arrays
 from vmatch.result import Status
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 __all__ = ["WeaklyStableResult", "max_weakly_stable", "max_weakly_stable_result"]
 
@@ -101,6 +103,8 @@ def _prefix_vars(
 
 
 def _solve(pa: PrefArrays, time_limit: float, seed: int, workers: int | None) -> tuple[IntArray, Status, int]:
+    from ortools.sat.python import cp_model  # imported here: plain deferred acceptance needs no solver
+
     hint = matched_edges(pa, "requester")
     n = len(pa.e_r)
     deg = np.bincount(pa.e_p, minlength=pa.n_prov)
@@ -155,6 +159,15 @@ def max_weakly_stable_result(
     WeaklyStableResult
         The matching is weakly stable whatever the status (at worst the deferred-acceptance
         matching); ``status`` is ``OPTIMAL`` when no weakly stable matching is larger.
+
+    Notes
+    -----
+    Boolean ``x[r, p]`` per acceptable pair; at most one provider per requester and at most
+    ``c_p = min(capacity, number of requesters that find p acceptable)`` per provider; for every
+    acceptable pair, ``r`` has a provider in a tie group at least as good as ``p``'s, or ``p`` holds
+    ``c_p`` requesters at least as good as ``r`` (prefix-count variables keep the model linear in
+    the number of pairs); maximise the number of matched requesters. The deferred-acceptance
+    matching is the hint. See the module docstring of ``vmatch._stable_cpsat``.
     """
     t0 = time.perf_counter()
     pa = build_pref_arrays(requester_prefs, provider_prefs, capacities)

@@ -125,8 +125,16 @@ def _round_sort(
     s_rank: IntArray,
     big: int,
 ) -> IntArray:
-    """One round: each receiver keeps its best among held and new; returns the rejected edges."""
+    """One round: each receiver keeps its best among held and new; returns the rejected edges.
+
+    A receiver's slots are kept sorted by rank (empty slots, rank ``big``, last), so a proposal
+    no better than the last slot of a full receiver is rejected without touching its slots.
+    """
     b = recv[edges]
+    last = s_rank[np.maximum(sstart[b] + cnt[b] - 1, 0)]
+    ok = (cnt[b] > 0) & (rank[edges] < last)
+    direct = edges[~ok]
+    edges, b = edges[ok], b[ok]
     u = np.unique(b)
     ucnt = cnt[u]
     sl = ranges(sstart[u], ucnt)
@@ -145,7 +153,7 @@ def _round_sort(
     s_edge[dst] = pool_e[kept]
     s_rank[dst] = pool_r[kept]
     rej = pool_e[order[~keep]]
-    return rej[rej >= 0]
+    return np.concatenate((direct, rej[rej >= 0]))
 
 
 def _round_one(
@@ -186,40 +194,36 @@ def _sequential(
 ) -> None:
     """Finish deferred acceptance one proposal at a time; updates ``s_edge`` in place.
 
-    Only the proposers and receivers the tail touches are read out of the arrays.
+    Arrays are read through memoryviews (a Python int per access, no numpy scalar), and only
+    the receivers the tail touches get a heap.
     """
-    nxt: dict[int, int] = {}
-    held: dict[int, int] = {}
+    nxt, end, held, quota, prop, recv, rank, cnt, sstart = (
+        np.ascontiguousarray(x).data for x in (nxt_a, end_a, held_a, quota_a, prop_a, recv_a, rank_a, cnt_a, sstart_a)
+    )
     heaps: dict[int, list[tuple[int, int]]] = {}  # receiver -> max-heap of (-rank, edge)
     stack = active.tolist()
     heappush, heapreplace = heapq.heappush, heapq.heapreplace
     while stack:
         a = stack.pop()
-        if a not in nxt:
-            nxt[a], held[a] = int(nxt_a[a]), int(held_a[a])
-        quota, end = int(quota_a[a]), int(end_a[a])
-        while held[a] < quota and nxt[a] < end:
+        while held[a] < quota[a] and nxt[a] < end[a]:
             e = nxt[a]
             nxt[a] = e + 1
-            b = int(recv_a[e])
+            b = recv[e]
             heap = heaps.get(b)
             if heap is None:
-                s0 = int(sstart_a[b])
-                sl = s_edge[s0 : s0 + int(cnt_a[b])]
+                sl = s_edge[sstart[b] : sstart[b] + cnt[b]]
                 sl = sl[sl >= 0]
                 heap = list(zip((-rank_a[sl]).tolist(), sl.tolist(), strict=True))
                 heapq.heapify(heap)
                 heaps[b] = heap
-            r = int(rank_a[e])
-            if len(heap) < cnt_a[b]:
+            r = rank[e]
+            if len(heap) < cnt[b]:
                 heappush(heap, (-r, e))
                 held[a] += 1
             elif heap and -heap[0][0] > r:
                 _, out = heapreplace(heap, (-r, e))
                 held[a] += 1
-                loser = int(prop_a[out])
-                if loser not in nxt:
-                    nxt[loser], held[loser] = int(nxt_a[loser]), int(held_a[loser])
+                loser = prop[out]
                 held[loser] -= 1
                 stack.append(loser)
     for b, heap in heaps.items():

@@ -74,6 +74,6 @@ def match_entries(
     ``r * n_p + p`` of a pair some requester lists twice, or None.
     """
     width = int(r_pos.max()) + 1 if len(r_pos) else 0
-    if 0 < width and n_req * width <= 4 * len(r_oth) + (1 << 20):
+    if width > 0 and n_req * width <= 4 * len(r_oth) + (1 << 20):
         return _join_matrix(r_own, r_oth, r_pos, n_req, width, p_own, p_oth, n_p)
     return _join_sort(r_own, r_oth, p_own, p_oth, n_p)

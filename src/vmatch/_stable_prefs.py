@@ -77,9 +77,7 @@ def _ptr(owner: IntArray, n: int) -> IntArray:
     return ptr
 
 
-def _slow_list(
-    owner: Any, lst: Iterable[Any], idx: Mapping[Any, int], side: str
-) -> tuple[list[int], list[int]]:
+def _slow_list(owner: Any, lst: Iterable[Any], idx: Mapping[Any, int], side: str) -> tuple[list[int], list[int]]:
     """(other-side indices, tier) of one list, resolving tie groups; unknown ids are dropped."""
     out: list[int] = []
     tiers: list[int] = []

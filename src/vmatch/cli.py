@@ -18,6 +18,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from vmatch import __version__
 from vmatch.errors import InfeasibleError, ModelError
@@ -54,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="why tasks are short of their head-count")
     e.add_argument("problem", type=Path)
     e.add_argument("solution", type=Path)
-    e.add_argument("--task", default=None)
+    who = e.add_mutually_exclusive_group()
+    who.add_argument("--task", default=None, help="explain this task (short or not)")
+    who.add_argument("--volunteer", default=None, help="explain this volunteer's workload")
     e.add_argument("--json", action="store_true", help="the same as data")
 
     g = sub.add_parser("generate", help="write a synthetic problem")
@@ -113,19 +116,23 @@ def _verify(a: argparse.Namespace) -> int:
 
 
 def _explain(a: argparse.Namespace) -> int:
-    from vmatch.explain import explain, explain_text
+    from vmatch.explain import explain, explain_volunteers
     from vmatch.io.json_format import read_problem, read_solution
 
     p = read_problem(a.problem)
     r = read_solution(a.solution, p)
     if a.task is not None and a.task not in {t.id for t in p.tasks}:
         raise ModelError(f"explain: field '--task' names unknown task {a.task!r}")
+    if a.volunteer is not None and a.volunteer not in {v.id for v in p.volunteers}:
+        raise ModelError(f"explain: field '--volunteer' names unknown volunteer {a.volunteer!r}")
+    items: list[Any] = (explain_volunteers(p, r, a.volunteer) if a.volunteer is not None
+                        else explain(p, r, a.task))
     if a.json:
-        print(json.dumps([{"task": e.task, "headcount": e.headcount, "assigned": list(e.assigned),
-                           "missing": e.missing, "reasons": e.reasons}
-                          for e in explain(p, r, a.task)], indent=1))
+        print(json.dumps([e.to_dict() for e in items], indent=1))
+    elif not items:
+        print("every task has its full head-count")
     else:
-        print(explain_text(p, r, a.task))
+        print("\n".join(e.text() for e in items))
     return 0
 
 

@@ -15,6 +15,8 @@ equity          max    minute-points: assigned minutes x an hours weight from 10
                        hours; in an order, ``fairness`` is followed by ``equity`` automatically
 continuity      max    assignments that keep a ``Problem.previous`` volunteer-requester pair
 reliability     max    stars: the sum of assigned volunteers' ``rating`` (3.0 when unrated)
+keep            max    assignments of an earlier plan that stay (``Objective.keep`` pairs); re-planning
+                       puts it right after coverage so that a new plan changes as little as possible
 ==============  =====  ===========================================================================
 
 Lexicographic (the default): ``Objective(order=("coverage", "fairness", "travel"))`` solves each
@@ -57,10 +59,11 @@ TERMS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "equity": ("max", "minutes x hours weight"),
     "continuity": ("max", "kept pairs"),
     "reliability": ("max", "stars"),
+    "keep": ("max", "kept assignments"),
 })
 
 _SCALE = {"coverage": 1.0, "travel": 1000.0, "preference": 100.0, "fairness": 1.0, "equity": 1.0,
-          "continuity": 1.0, "reliability": 100.0}
+          "continuity": 1.0, "reliability": 100.0, "keep": 1.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +76,17 @@ class Objective:
         Terms, most important first. ``fairness`` brings ``equity`` right after it.
     weights : mapping of str to float, optional
         When given, one weighted sum of these terms replaces the order.
+    keep : frozenset of (volunteer id, task id)
+        The earlier plan's assignments, for the ``keep`` term.
     """
 
     order: tuple[str, ...] = ("coverage", "fairness", "travel")
     weights: Mapping[str, float] | None = field(default=None)
+    keep: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "order", tuple(self.order))
+        object.__setattr__(self, "keep", frozenset(self.keep))
         for t in self.order:
             if t not in TERMS:
                 raise ModelError(f"objective: field 'order' names unknown term {t!r}; terms: {', '.join(TERMS)}")
@@ -136,7 +143,8 @@ def _pair_lookup(keys: npt.NDArray[np.int64], table: dict[int, float]) -> npt.ND
 
 def term_coefficients(problem: Any, arc_v: npt.NDArray[np.int64], arc_t: npt.NDArray[np.int64],
                       arc_km: npt.NDArray[np.float64], arc_load: npt.NDArray[np.int64],
-                      names: tuple[str, ...]) -> dict[str, npt.NDArray[np.float64]]:
+                      names: tuple[str, ...], keep: frozenset[tuple[str, str]] = frozenset()
+                      ) -> dict[str, npt.NDArray[np.float64]]:
     """Per-arc coefficient of each linear term in ``names`` (fairness has none: see :func:`build_levels`)."""
     p = problem
     nt = len(p.tasks)
@@ -167,6 +175,10 @@ def term_coefficients(problem: Any, arc_v: npt.NDArray[np.int64], arc_t: npt.NDA
             pct = np.searchsorted(np.sort(hours), hours, side="left") / max(1, len(hours) - 1)
             weight = 10.0 - np.floor(9.0 * pct)
             out[name] = weight[arc_v] * arc_load
+        elif name == "keep":
+            vi, ti = {v.id: i for i, v in enumerate(p.volunteers)}, {t.id: i for i, t in enumerate(p.tasks)}
+            table = {vi[a] * nt + ti[b]: 1.0 for a, b in keep if a in vi and b in ti}
+            out[name] = _pair_lookup(arc_v * nt + arc_t, table)
         elif name == "fairness":
             out[name] = np.zeros(len(arc_v))
     return out
@@ -176,7 +188,7 @@ def build_levels(problem: Any, objective: Objective, arc_v: npt.NDArray[np.int64
                  arc_km: npt.NDArray[np.float64], arc_load: npt.NDArray[np.int64]) -> tuple[Level, ...]:
     """The arc-problem levels of ``objective`` (see :class:`Objective`)."""
     names = tuple({t for lvl in objective.levels() for t in lvl})
-    coef = term_coefficients(problem, arc_v, arc_t, arc_km, arc_load, names)
+    coef = term_coefficients(problem, arc_v, arc_t, arc_km, arc_load, names, objective.keep)
     den = np.fromiter((v.max_minutes or 0 for v in problem.volunteers), np.int64, len(problem.volunteers))
     share = {"share_den": den, "share_agent": arc_v, "share_load": arc_load}
     if objective.weights is None:

@@ -9,9 +9,10 @@ its capacity (default 1), each requester at most one provider.
   capacities): the requester-optimal or provider-optimal stable matching.
 * :func:`blocking_pairs` — the pairs that block a given matching (weak stability).
 * :func:`max_weakly_stable` / :func:`max_weakly_stable_result` — a maximum-cardinality weakly
-  stable matching when there are ties (NP-hard; a CP-SAT model), see :mod:`vmatch._stable_cpsat`.
+  stable matching when there are ties (NP-hard in general; a CP-SAT model, with status and bound).
 * :func:`stable_match_with_conflicts` — when some of a provider's orders cannot be served together
-  (their times overlap), see :mod:`vmatch._stable_conflicts` for the guarantee that then holds.
+  (their times overlap); its Notes state the guarantee that then holds (non-wasteful always,
+  stable and requester-optimal when each provider's conflict sets are disjoint).
 
 **Ties** are broken deterministically: tied ids are ordered by their position among the keys of
 the other side's mapping (its iteration order). Without ties the result is exactly the
@@ -140,17 +141,13 @@ def blocking_pairs(
     ok = ekey[order][loc] == mkey if len(order) else np.zeros(len(mkey), dtype=bool)
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
-        raise ModelError(
-            f"matching: pair ({pa.req_ids[mr[i]]!r}, {pa.prov_ids[mp[i]]!r}) is not mutually acceptable"
-        )
+        raise ModelError(f"matching: pair ({pa.req_ids[mr[i]]!r}, {pa.prov_ids[mp[i]]!r}) is not mutually acceptable")
     medge = order[loc]
     load = np.bincount(pa.e_p[medge], minlength=pa.n_prov)
     over = np.flatnonzero(load > pa.cap)
     if len(over):
         i = int(over[0])
-        raise ModelError(
-            f"matching: provider {pa.prov_ids[i]!r} has {load[i]} requesters, capacity {pa.cap[i]}"
-        )
+        raise ModelError(f"matching: provider {pa.prov_ids[i]!r} has {load[i]} requesters, capacity {pa.cap[i]}")
     big = int(max(pa.r_tier.max(initial=0), pa.p_tier.max(initial=0))) + 1
     r_has = np.full(pa.n_req, big, dtype=np.int64)  # tier of each requester's provider
     r_has[pa.e_r[medge]] = pa.r_tier[medge]

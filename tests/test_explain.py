@@ -1,0 +1,106 @@
+"""Each reason kind from a hand-built problem where it is the only cause (issue 5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from vmatch import Location, Problem, Settings, Task, TimeWindow, Volunteer, WeeklyRule
+from vmatch.explain import explain, explain_volunteers
+from vmatch.solve import solve
+
+HOME = Location(30.6, 114.3)
+
+
+def at(h: int, m: int = 0) -> datetime:
+    return datetime(2026, 12, 5, h, m, tzinfo=UTC)
+
+
+W = TimeWindow(at(9), at(10))
+
+
+def one(p: Problem, tid: str = "t"):  # type: ignore[no-untyped-def]
+    r = solve(p, time_limit=5)
+    (e,) = explain(p, r, tid)
+    return e
+
+
+@pytest.mark.parametrize(
+    ("vol", "task_kw", "settings", "rule"),
+    [
+        (Volunteer("v", HOME, skills={"care": 1}), {"skills": {"care": 2}}, Settings(), "skill"),
+        (Volunteer("v", HOME, certificates={"safety": date(2026, 12, 4)}), {"certificates": ("safety",)},
+         Settings(), "certificate"),
+        (Volunteer("v", HOME, attributes={"language": {"zh"}}), {"attributes": {"language": frozenset({"en"})}},
+         Settings(), "attribute"),
+        (Volunteer("v", HOME, weekly=(WeeklyRule((7,), time(9), time(17)),)), {}, Settings(), "availability"),
+        (Volunteer("v", Location(30.6, 114.5)), {}, Settings(max_distance_km=10.0), "distance"),
+        (Volunteer("v", HOME, max_minutes=30), {}, Settings(), "workload"),
+    ],
+)
+def test_single_rule_is_the_only_reason(vol: Volunteer, task_kw: dict, settings: Settings, rule: str) -> None:
+    p = Problem((vol,), (Task("t", HOME, W, **task_kw),), settings)
+    e = one(p)
+    assert e.missing == 1
+    assert e.reasons == {rule: 1}
+    assert [r.rule for r in e.relaxations] == [rule]
+    assert e.relaxations[0].gain == 1
+
+
+def test_forbidden_is_the_only_reason() -> None:
+    p = Problem((Volunteer("v", HOME),), (Task("t", HOME, W),), forbidden=(("v", "t"),))
+    e = one(p)
+    assert e.reasons == {"forbidden": 1}
+    assert "forbidden pairs were lifted" in e.relaxations[0].detail
+
+
+def test_distance_relaxation_names_the_limit() -> None:
+    vs = (Volunteer("near", Location(30.6, 114.41)), Volunteer("far", Location(30.6, 114.43)))
+    p = Problem(vs, (Task("t", HOME, W, headcount=2),), Settings(max_distance_km=10.0))
+    e = one(p)
+    assert e.reasons == {"distance": 2}
+    (rx,) = e.relaxations
+    assert rx.gain == 2
+    assert "if the distance limit were 12.5 km (the first at 10.6 km)" in rx.detail
+
+
+def test_competition_names_the_other_task() -> None:
+    vs = (Volunteer("v", HOME),)
+    ts = (Task("low", HOME, W, priority=1), Task("high", HOME, W, priority=5))
+    p = Problem(vs, ts)
+    e = one(p, "low")
+    assert e.reasons == {}
+    assert e.competition == {"v": ("high",)}
+    assert "busy: v is eligible but serves high at that time" in e.text()
+
+
+def test_at_workload_limit() -> None:
+    vs = (Volunteer("v", HOME, max_minutes=60),)
+    ts = (Task("a", HOME, TimeWindow(at(8), at(9)), priority=5), Task("t", HOME, W))
+    e = one(Problem(vs, ts))
+    assert e.at_limit == ("v",) and e.competition == {}
+
+
+def test_unused_because_min_headcount() -> None:
+    vs = (Volunteer("v", HOME),)
+    e = one(Problem(vs, (Task("t", HOME, W, headcount=2, min_headcount=2),)))
+    assert e.unused == ("v",) and e.missing == 2
+
+
+def test_no_one_with_skill_free_note() -> None:
+    vs = (Volunteer("v", HOME, skills={"sign_language": 2}, weekly=(WeeklyRule((7,), time(9), time(17)),)),
+          Volunteer("w", HOME))
+    e = one(Problem(vs, (Task("t", HOME, W, skills={"sign_language": 2}),)))
+    assert e.note == "no volunteer with sign_language level 2 is available on Saturday 09:00-10:00"
+
+
+def test_idle_volunteer_explanation() -> None:
+    vs = (Volunteer("busy", HOME), Volunteer("idle", HOME, skills={}))
+    ts = (Task("t", HOME, W, skills={"care": 1}),)
+    p = Problem((Volunteer("busy", HOME, skills={"care": 1}), vs[1]), ts)
+    r = solve(p, time_limit=5)
+    (ve,) = explain_volunteers(p, r)
+    assert ve.volunteer == "idle" and ve.closed == {"skill": 1} and ve.eligible == ()
+    (vb,) = explain_volunteers(p, r, "busy")
+    assert vb.assigned == ("t",)
