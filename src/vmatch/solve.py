@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from vmatch.arcs import ArcSolution, SolveStatus
+from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.compile import Compiled, compile_problem
 from vmatch.errors import InfeasibleError
 from vmatch.model import Problem
@@ -30,6 +30,8 @@ from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
+from vmatch.solvers.greedy import greedy
+from vmatch.solvers.lns import solve_lns
 
 __all__ = ["decode", "solve"]
 
@@ -125,6 +127,49 @@ def load_spread(p: Problem, arc_v: np.ndarray, load: np.ndarray) -> dict[str, fl
     return {"load_max_share": share, "load_mean_minutes": float(per.mean()), "load_gini": gini}
 
 
+#: Arc problems up to this size go to one CP-SAT model; larger ones to LNS (greedy start, CP-SAT parts).
+FULL_MODEL_ARCS = 60_000
+
+
+def _pins_hold(ap: ArcProblem, chosen: np.ndarray) -> bool:
+    if not len(ap.pinned):
+        return True
+    per_row = np.bincount(ap.pinned.row_ids(), weights=chosen[ap.pinned.indices], minlength=len(ap.pinned))
+    return bool(np.all(per_row == 1))
+
+
+def _as_solution(ap: ArcProblem, chosen: np.ndarray, solver: str) -> ArcSolution:
+    arcs = np.flatnonzero(chosen).astype(np.int64)
+    jobs = np.unique(ap.arc_job[arcs]).astype(np.int64)
+    values = tuple(lv.value(arcs, jobs) for lv in ap.levels)
+    bounds = level_bounds(ap)
+    return ArcSolution(SolveStatus.FEASIBLE, arcs, jobs, values, bounds, 0.0, solver)
+
+
+def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
+    """Bounds valid for the full problem: the first level (if a max level with non-negative
+    coefficients) bounded by each task's best occurrence filled to the head-count by its
+    best arcs; other levels NaN."""
+    out = [float("nan")] * len(ap.levels)
+    if not ap.levels:
+        return ()
+    lv = ap.levels[0]
+    if lv.sense != "max" or lv.has_share or lv.job_coef is not None or (lv.coef < 0).any():
+        return tuple(out)
+    order = np.lexsort((-lv.coef, ap.arc_job))
+    jobs = ap.arc_job[order]
+    starts = np.searchsorted(jobs, np.arange(ap.n_jobs))
+    rank = np.arange(len(order)) - starts[jobs]
+    top = rank < ap.job_max[jobs]
+    job_val = np.bincount(jobs[top], weights=lv.coef[order][top], minlength=ap.n_jobs)
+    n_arcs = np.bincount(ap.arc_job, minlength=ap.n_jobs)
+    job_val[n_arcs < ap.job_min] = 0.0
+    group_val = np.zeros(ap.n_groups)
+    np.maximum.at(group_val, ap.job_group, job_val)
+    out[0] = float(group_val.sum())
+    return tuple(out)
+
+
 def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, ...]:
     """Domain names of arc-level requests: ``pinned v->t``, ``min_headcount t (3)``, ``composition t: ...``."""
     p = c.problem
@@ -180,8 +225,19 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     n_comp, _ = components(c.arcs)
     log.info("compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
              c.arcs.n_arcs, c.arcs.n_jobs, len(c.arcs.cliques), n_comp, c.build_seconds)
+    ap = c.arcs
+    start = greedy(ap)
+    if not _pins_hold(ap, start):
+        start = None
     left = max(0.1, time_limit - (time.perf_counter() - t0 - c.build_seconds))
-    sol = solve_cpsat(c.arcs, time_limit=left, seed=seed, workers=workers, log_search=log_search)
+    if ap.n_arcs <= FULL_MODEL_ARCS or start is None:
+        hint = None if start is None else np.flatnonzero(start)
+        sol = solve_cpsat(ap, time_limit=left, seed=seed, workers=workers, hint=hint, log_search=log_search)
+        if sol.status == SolveStatus.UNKNOWN and start is not None:
+            sol = _as_solution(ap, start, "greedy")
+    else:
+        sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
+                        bound=lambda: level_bounds(ap))
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),

@@ -125,7 +125,6 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     agents_of_group = np.split(pa, np.cumsum(np.bincount(pg, minlength=ap.n_groups))[:-1])
     o = np.argsort(pa, kind="stable")
     groups_of_agent = np.split(pg[o], np.cumsum(np.bincount(pa, minlength=ap.n_agents))[:-1])
-    weights = fold_weights(ap)
     group_arcs = np.bincount(arc_group, minlength=ap.n_groups)
     spatial = "group_lat" in ap.meta and "job_start" in ap.meta
     if spatial:
@@ -151,7 +150,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
         hint = np.flatnonzero(chosen[sub.arcs])
         left = time_limit - (time.perf_counter() - t0)
         sol = solve_cpsat(sub.problem, time_limit=max(0.05, min(sub_time, left)), seed=int(rng.integers(1 << 30)),
-                          workers=workers, hint=hint, weights=weights, params=LNS_PARAMS)
+                          workers=workers, hint=hint, params=LNS_PARAMS)
         if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             cand = np.zeros(ap.n_arcs, bool)
             cand[sub.lift(sol.arcs)] = True
