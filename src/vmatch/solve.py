@@ -226,9 +226,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     log.info("compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
              c.arcs.n_arcs, c.arcs.n_jobs, len(c.arcs.cliques), n_comp, c.build_seconds)
     ap = c.arcs
-    start = greedy(ap)
-    if not _pins_hold(ap, start):
-        start = None
+    built = greedy(ap)
+    start = built if _pins_hold(ap, built) else None
     left = max(0.1, time_limit - (time.perf_counter() - t0 - c.build_seconds))
     if ap.n_arcs <= FULL_MODEL_ARCS or start is None:
         hint = None if start is None else np.flatnonzero(start)
