@@ -70,3 +70,15 @@ def brute_force_coverage(p: Problem) -> float:
 def test_coverage_equals_brute_force_optimum(p: Problem) -> None:
     r = solve(p, time_limit=5, workers=1)
     assert r.breakdown["coverage"] == brute_force_coverage(p)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_lns_path_is_feasible_and_bounded(p: Problem) -> None:
+    exact = solve(p, time_limit=5, workers=1, method="cpsat")
+    r = solve(p, time_limit=0.5, workers=1, method="lns")
+    assert r.status.has_solution
+    assert verify(p, r) == []
+    assert r.breakdown["coverage"] <= exact.breakdown["coverage"]
+    assert r.bound >= exact.breakdown["coverage"]  # the bound is valid for the full problem
+    assert r.stats["solver"] in ("lns", "cpsat")

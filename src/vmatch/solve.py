@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.compile import Compiled, compile_problem
-from vmatch.errors import InfeasibleError
+from vmatch.errors import InfeasibleError, ModelError
 from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
 from vmatch.reasons import task_reasons
@@ -192,7 +193,7 @@ def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, .
 
 
 def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-          objective: Objective | None = None, log_search: bool = False) -> Result:
+          objective: Objective | None = None, method: str = "auto", log_search: bool = False) -> Result:
     """Assign volunteers to tasks: most priority-weighted places first, then least travel.
 
     Parameters
@@ -207,6 +208,10 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         Solver threads (default: up to 8).
     objective : Objective, optional
         Terms and their order or weights (default: coverage, then fairness, then travel).
+    method : {"auto", "cpsat", "lns"}
+        "cpsat": one CP-SAT model (proves optimality on small problems); "lns": greedy start
+        and large-neighbourhood search with CP-SAT on parts (city scale); "auto": "cpsat" up
+        to ``FULL_MODEL_ARCS`` arcs, else "lns".
     log_search : bool
         Print CP-SAT's search log (for profiling).
 
@@ -221,6 +226,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         When pinned pairs cannot all hold with the hard rules.
     """
     t0 = time.perf_counter()
+    if method not in ("auto", "cpsat", "lns"):
+        raise ModelError(f"solve: field 'method' must be 'auto', 'cpsat' or 'lns', got {method!r}")
     c = compile_problem(problem, objective)
     n_comp, _ = components(c.arcs)
     log.info("compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
@@ -229,7 +236,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     built = greedy(ap)
     start = built if _pins_hold(ap, built) else None
     left = max(0.1, time_limit - (time.perf_counter() - t0 - c.build_seconds))
-    if ap.n_arcs <= FULL_MODEL_ARCS or start is None:
+    use_cpsat = method == "cpsat" or (method == "auto" and ap.n_arcs <= FULL_MODEL_ARCS)
+    if use_cpsat or start is None:
         hint = None if start is None else np.flatnonzero(start)
         sol = solve_cpsat(ap, time_limit=left, seed=seed, workers=workers, hint=hint, log_search=log_search)
         if sol.status == SolveStatus.UNKNOWN and start is not None:
@@ -241,4 +249,7 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),
                               names)
-    return decode(c, sol, extra_stats={"components": n_comp})
+    res = decode(c, sol, extra_stats={"components": n_comp})
+    stats = dict(res.stats)
+    stats["wall_seconds"] = time.perf_counter() - t0
+    return replace(res, stats=stats)

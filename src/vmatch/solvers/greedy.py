@@ -61,9 +61,11 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None) -> B:
     first = ap.levels[0].coef if ap.levels else np.ones(n)
     sign = -1.0 if (ap.levels and ap.levels[0].sense == "min") else 1.0
     cliq_t: sparse.csr_matrix = incidence(ap.cliques, n).T.tocsr()
+    cl_ptr, cl_idx = cliq_t.indptr.astype(np.int64), cliq_t.indices.astype(np.int64)
     used = np.zeros(len(ap.cliques), bool)
     cap_left = ap.agent_capacity.astype(np.int64).copy()
     caprow_t: sparse.csr_matrix = incidence(ap.capacity, n).T.tocsr()
+    cr_ptr, cr_idx = caprow_t.indptr.astype(np.int64), caprow_t.indices.astype(np.int64)
     row_left = ap.capacity.rhs.astype(np.int64).copy()
     job_order = np.argsort(ap.arc_job, kind="stable")
     job_ptr = np.concatenate([[0], np.cumsum(np.bincount(ap.arc_job, minlength=ap.n_jobs))])
@@ -86,16 +88,15 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None) -> B:
     def feasible(cand: I64) -> I64:
         if not len(cand):
             return cand
-        ok = np.ones(len(cand), bool)
-        if len(used):
-            ok &= (cliq_t[cand] @ used.astype(np.int32)) == 0
         cl = cap_left[ap.arc_agent[cand]]
-        ok &= (cl < 0) | (cl >= ap.arc_load[cand])
+        ok = (cl < 0) | (cl >= ap.arc_load[cand])
+        if len(used):
+            owner, rows = _gather(cl_ptr, cl_idx, cand)
+            ok &= np.bincount(owner, weights=used[rows], minlength=len(cand)) == 0
         if len(row_left):
-            sub = caprow_t[cand]
-            if sub.nnz:
-                lack = sub.multiply(ap.arc_load[cand][:, None]) - sub.multiply(row_left[None, :])
-                ok &= np.asarray(lack.max(axis=1).todense()).ravel() <= 0
+            owner, rows = _gather(cr_ptr, cr_idx, cand)
+            short = row_left[rows] < ap.arc_load[cand][owner]
+            ok &= np.bincount(owner, weights=short, minlength=len(cand)) == 0
         return cand[ok]
 
     for g in order.tolist():
@@ -142,11 +143,19 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None) -> B:
             continue
         chosen[best_pick] = True
         if len(used):
-            used[cliq_t[best_pick].indices] = True
+            used[_gather(cl_ptr, cl_idx, best_pick)[1]] = True
         ag = ap.arc_agent[best_pick]
         lim = cap_left[ag] >= 0
         np.subtract.at(cap_left, ag[lim], ap.arc_load[best_pick][lim])
         if len(row_left):
-            sub = caprow_t[best_pick].tocoo()
-            np.subtract.at(row_left, sub.col, ap.arc_load[best_pick][sub.row])
+            owner, rows = _gather(cr_ptr, cr_idx, best_pick)
+            np.subtract.at(row_left, rows, ap.arc_load[best_pick][owner])
     return chosen
+
+
+def _gather(ptr: I64, idx: I64, items: I64) -> tuple[I64, I64]:
+    """CSR entries of rows ``items``: (position in ``items``, column) pairs."""
+    lens = ptr[items + 1] - ptr[items]
+    owner = np.repeat(np.arange(len(items), dtype=np.int64), lens)
+    first = np.repeat(ptr[items] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    return owner, idx[first + np.arange(len(owner), dtype=np.int64)]
