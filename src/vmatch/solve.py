@@ -28,6 +28,7 @@ from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
 from vmatch.reasons import task_reasons
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
+from vmatch.solvers.bound import flow_bound
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
@@ -150,7 +151,8 @@ def _as_solution(ap: ArcProblem, chosen: np.ndarray, solver: str) -> ArcSolution
 def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
     """Bounds valid for the full problem: the first level (if a max level with non-negative
     coefficients) bounded by each task's best occurrence filled to the head-count by its
-    best arcs; other levels NaN."""
+    best arcs, and by a min-cost-flow relaxation (:func:`~vmatch.solvers.bound.flow_bound`:
+    conflicts and workload relaxed to counts); other levels NaN."""
     out = [float("nan")] * len(ap.levels)
     if not ap.levels:
         return ()
@@ -168,6 +170,8 @@ def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
     group_val = np.zeros(ap.n_groups)
     np.maximum.at(group_val, ap.job_group, job_val)
     out[0] = float(group_val.sum())
+    if ap.n_arcs:
+        out[0] = min(out[0], float(flow_bound(ap, 0)))
     return tuple(out)
 
 

@@ -43,13 +43,14 @@ from ortools.graph.python import min_cost_flow
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
-from vmatch.arcs import ArcProblem, Rows
+from vmatch.arcs import ArcProblem, Level, Rows
 
 __all__ = ["feasible_arcs", "flow_bound", "lp_bound"]
 
 log = logging.getLogger(__name__)
 
 I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
 _BIG = np.iinfo(np.int64).max // 4
 
 
@@ -95,7 +96,7 @@ def feasible_arcs(ap: ArcProblem) -> npt.NDArray[np.bool_]:
     r, a = _entries(ap.capacity)
     ok[a[ap.arc_load[a] > ap.capacity.rhs[r]]] = False
     per_job = np.bincount(ap.arc_job[ok], minlength=ap.n_jobs)
-    dead = per_job < ap.job_min
+    dead = (per_job < ap.job_min) | (ap.job_max < ap.job_min)
     if len(ap.composition):
         r, a = _entries(ap.composition)
         have = np.bincount(r, weights=ok[a], minlength=len(ap.composition))
@@ -104,7 +105,11 @@ def feasible_arcs(ap: ArcProblem) -> npt.NDArray[np.bool_]:
 
 
 def _clusters(ap: ArcProblem, idx: I64, agent: I64) -> tuple[I64, int, I64]:
-    """Cluster label of each kept arc, the number of clusters, and a clique-cover size per cluster."""
+    """Cluster label of each kept arc, the number of clusters, and a clique-cover size per cluster.
+
+    A cluster is a connected set of one agent's arcs linked by clique rows (a row over
+    several agents counts as one row per agent).
+    """
     n = len(idx)
     new = np.full(ap.n_arcs, -1, np.int64)
     new[idx] = np.arange(n)
@@ -112,21 +117,42 @@ def _clusters(ap: ArcProblem, idx: I64, agent: I64) -> tuple[I64, int, I64]:
     a = new[a]
     m = a >= 0
     r, a = r[m], a[m]
-    parts, part = _groups(r * (ap.n_agents + 1) + agent[a])  # a row's arcs of one agent
-    npart = len(parts)
-    g = sp.coo_matrix((np.ones(len(a), np.int8), (a, n + part)), shape=(n + npart, n + npart))
+    ra = agent[a]
+    starts = np.flatnonzero(np.concatenate([[True], r[1:] != r[:-1]])) if len(r) else r
+    single = np.minimum.reduceat(ra, starts) == np.maximum.reduceat(ra, starts) if len(r) else r
+    if np.all(single):  # rows are per agent (as compiled): a row is a part
+        part = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(np.append(starts, len(r))))
+        npart = len(starts)
+    else:
+        _, part = _groups(r * (ap.n_agents + 1) + ra)
+        npart = int(part.max()) + 1
+    head = np.full(npart, -1, np.int64)
+    head[part[::-1]] = a[::-1]  # the first arc of each part
+    g = sp.coo_matrix((np.ones(len(a), np.int8), (a, head[part])), shape=(n, n))
     _, lab = connected_components(g, directed=False)
-    ul, cl = _groups(lab[:n].astype(np.int64))
+    ul, cl = _groups(lab.astype(np.int64))
     # cover: each arc by its largest part; arcs in no row are single clusters
     size = np.bincount(part, minlength=npart)
     order = np.lexsort((-size[part], a))
     first = np.concatenate([[True], np.diff(a[order]) != 0]) if len(a) else np.zeros(0, bool)
-    best_part = part[order][first]
-    best_arc = a[order][first]
-    used = np.unique(cl[best_arc] * (npart + 1) + best_part)
+    used = np.unique(cl[a[order][first]] * (npart + 1) + part[order][first])
     cover = np.bincount(used // (npart + 1), minlength=len(ul)).astype(np.int64)
     cover[cover == 0] = 1
     return cl, len(ul), cover
+
+
+def _time_clusters(agent: I64, s: I64, e: I64) -> tuple[I64, int]:
+    """Cluster label of each arc: the connected runs of one agent's overlapping intervals [s, e)."""
+    t0 = min(int(s.min()), int(e.min()))
+    big = max(int(s.max()), int(e.max())) - t0 + 2
+    order = np.lexsort((s, agent))
+    ao = agent[order]
+    reach = np.maximum.accumulate(ao * big + (e[order] - t0))
+    new = np.ones(len(ao), bool)
+    new[1:] = (ao[1:] != ao[:-1]) | (ao[1:] * big + (s[order][1:] - t0) >= reach[:-1])
+    cl = np.empty(len(ao), np.int64)
+    cl[order] = np.cumsum(new) - 1
+    return cl, int(new.sum())
 
 
 def _interval_mis(cl: I64, n_cl: int, s: I64, e: I64) -> I64:
@@ -153,7 +179,11 @@ def _interval_mis(cl: I64, n_cl: int, s: I64, e: I64) -> I64:
 
 def _blocks(ap: ArcProblem, idx: I64, agent: I64, group: I64, load: I64,
             cl: I64, n_cl: int) -> tuple[I64, I64]:
-    """Per cluster the capacity row that holds all its arcs with the fewest fitting arcs (-1: none); row counts."""
+    """Block of each cluster and fitting-arc count of each capacity row.
+
+    A cluster's block is the capacity row holding all its arcs with the fewest fitting
+    arcs (-1: none).
+    """
     block_of = np.full(n_cl, -1, np.int64)
     nr = len(ap.capacity)
     if nr == 0:
@@ -187,6 +217,14 @@ def _int_coef(coef: npt.NDArray[np.float64], scale: float) -> I64:
     return np.ceil(coef * scale - 1e-9).astype(np.int64)
 
 
+def _share_floor(lv: Level) -> int:
+    """The smallest possible max-share part (per mille) of a level: no arcs chosen."""
+    den = np.asarray(lv.share_den, np.int64)
+    base = np.zeros(len(den), np.int64) if lv.share_base is None else np.asarray(lv.share_base, np.int64)
+    ok = den > 0
+    return int((-(-1000 * base[ok] // den[ok])).max()) if ok.any() else 0
+
+
 def _job_extra(ap: ArcProblem, level: int, servable: npt.NDArray[np.bool_]) -> int:
     """Upper bound (integer units) of the level's per-job part: the best job of each group."""
     lv = ap.levels[level]
@@ -199,23 +237,27 @@ def _job_extra(ap: ArcProblem, level: int, servable: npt.NDArray[np.bool_]) -> i
 def flow_bound(ap: ArcProblem, level: int = 0) -> float:
     """Upper bound on the maximum of level ``level`` (sense "max", coefficients >= 0) over the full problem.
 
-    See the module docstring for the flow network. The value is in level units.
+    See the module docstring for the flow network. The value is in level units. A
+    max-share part with a negative weight adds its smallest possible value.
 
     Raises
     ------
     ValueError
-        If the level is not a maximisation with non-negative coefficients.
+        If the level is not a maximisation with non-negative coefficients (and a
+        non-positive max-share weight).
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
-    if lv.sense != "max" or np.any(lv.coef < 0) or (lv.job_coef is not None and np.any(lv.job_coef < 0)):
+    if (lv.sense != "max" or np.any(lv.coef < 0) or (lv.job_coef is not None and np.any(lv.job_coef < 0))
+            or lv.share_weight > 0):
         raise ValueError(f"level {lv.name!r}: flow_bound needs a 'max' level with coefficients >= 0")
+    share = lv.share_weight * _share_floor(lv) if lv.has_share else 0.0
     w_all = _int_coef(lv.coef, lv.scale)
     ok = feasible_arcs(ap)
     extra = _job_extra(ap, level, np.bincount(ap.arc_job[ok], minlength=ap.n_jobs) > 0)
     idx = np.flatnonzero(ok & (w_all > 0))
     if not len(idx):
-        return extra / lv.scale
+        return extra / lv.scale + share
     agent, job, load, w = ap.arc_agent[idx], ap.arc_job[idx], ap.arc_load[idx], w_all[idx]
     group = ap.job_group[job]
     ng = ap.n_groups
@@ -224,11 +266,13 @@ def flow_bound(ap: ArcProblem, level: int = 0) -> float:
     p_agent, p_group = pairs // ng, pairs % ng
     p_load = _seg_reduce(np.minimum, pair, load, npair, _BIG)
     k_agent = _count_fit(p_agent, p_load, ap.agent_capacity, ap.n_agents)
-    cl, n_cl, cl_cap = _clusters(ap, idx, agent)
     js, je = ap.meta.get("job_start"), ap.meta.get("job_end")
     if js is not None and je is not None and len(js) == ap.n_jobs == len(je):
-        mis = _interval_mis(cl, n_cl, np.asarray(js, np.int64)[job], np.asarray(je, np.int64)[job])
-        cl_cap = np.minimum(cl_cap, mis)
+        s_, e_ = np.asarray(js, np.int64)[job], np.asarray(je, np.int64)[job]
+        cl, n_cl = _time_clusters(agent, s_, e_)
+        cl_cap = _interval_mis(cl, n_cl, s_, e_)
+    else:
+        cl, n_cl, cl_cap = _clusters(ap, idx, agent)
     block_of, k_row = _blocks(ap, idx, agent, group, load, cl, n_cl)
     cl_agent = np.zeros(n_cl, np.int64)
     cl_agent[cl] = agent
@@ -275,19 +319,19 @@ def flow_bound(ap: ArcProblem, level: int = 0) -> float:
     value = -int(mcf.optimal_cost()) + extra
     log.info("flow bound %s: %d arcs, %d clusters, %d blocks, %.2fs", lv.name, len(idx), n_cl,
              len(blocks), time.perf_counter() - t0)
-    return value / lv.scale
+    return value / lv.scale + share
 
 
-def _lp(ap: ArcProblem, level: int) -> tuple[npt.NDArray[np.float64], sp.csr_matrix, npt.NDArray[np.float64],
-                                               sp.csr_matrix, npt.NDArray[np.float64], list[tuple[float, float]]]:
+def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_matrix, F64, F64]:
     """(c, A_ub, b_ub, A_eq, b_eq, bounds) of the LP relaxation, minimising ``c``."""
     n, nj = ap.n_arcs, ap.n_jobs
     lv = ap.levels[level]
     sign = -1.0 if lv.sense == "max" else 1.0
-    c = np.zeros(n + nj)
+    nv = n + nj + int(lv.has_share)  # x, y and the max share z
+    c = np.zeros(nv)
     c[:n] = sign * lv.coef
     if lv.job_coef is not None:
-        c[n:] = sign * lv.job_coef
+        c[n:n + nj] = sign * lv.job_coef
     ub_r: list[npt.NDArray[np.int64]] = []
     ub_c: list[npt.NDArray[np.int64]] = []
     ub_v: list[npt.NDArray[np.float64]] = []
@@ -328,44 +372,72 @@ def _lp(ap: ArcProblem, level: int) -> tuple[npt.NDArray[np.float64], sp.csr_mat
     g_row = np.full(ap.n_groups, -1, np.int64)
     g_row[opt] = np.arange(len(opt))
     add(g_row[ap.job_group[~req]], n + jobs[~req], 1.0, 1.0, len(opt))
+    z_lo = 0.0
+    if lv.has_share:  # 1000 (base + load) <= den z for each agent with a denominator and arcs
+        c[nv - 1] = sign * lv.share_weight
+        z_lo = float(_share_floor(lv))
+        den = np.asarray(lv.share_den, np.int64)
+        sa = np.asarray(lv.share_agent, np.int64)
+        base = np.zeros(len(den), np.int64) if lv.share_base is None else np.asarray(lv.share_base, np.int64)
+        who = np.flatnonzero((den > 0) & (np.bincount(sa, minlength=len(den)) > 0))
+        s_row = np.full(len(den), -1, np.int64)
+        s_row[who] = np.arange(len(who))
+        m = s_row[sa] >= 0
+        add(np.concatenate([s_row[sa[m]], np.arange(len(who))]),
+            np.concatenate([arcs[m], np.full(len(who), nv - 1)]),
+            np.concatenate([1000.0 * np.asarray(lv.share_load)[m], -den[who]]), -1000.0 * base[who], len(who))
     a_ub = sp.csr_matrix((np.concatenate(ub_v), (np.concatenate(ub_r), np.concatenate(ub_c))),
-                         shape=(nrow, n + nj))
+                         shape=(nrow, nv))
     rq = np.flatnonzero(ap.group_required)
     e_row = np.full(ap.n_groups, -1, np.int64)
     e_row[rq] = np.arange(len(rq))
     r, a = _entries(ap.pinned)
     eq_r = np.concatenate([e_row[ap.job_group[req]], len(rq) + r])
     eq_c = np.concatenate([n + jobs[req], a])
-    a_eq = sp.csr_matrix((np.ones(len(eq_r)), (eq_r, eq_c)), shape=(len(rq) + len(ap.pinned), n + nj))
+    a_eq = sp.csr_matrix((np.ones(len(eq_r)), (eq_r, eq_c)), shape=(len(rq) + len(ap.pinned), nv))
     b_eq = np.ones(a_eq.shape[0])
-    y_max = np.bincount(ap.arc_job, minlength=nj) >= ap.job_min
-    bounds = [(0.0, 1.0)] * n + [(0.0, 1.0 if ok else 0.0) for ok in y_max]
+    bounds = np.zeros((nv, 2))
+    bounds[:n, 1] = 1.0
+    bounds[n:n + nj, 1] = (np.bincount(ap.arc_job, minlength=nj) >= ap.job_min) & (ap.job_max >= ap.job_min)
+    if lv.has_share:
+        bounds[nv - 1] = (z_lo, np.inf)
     return c, a_ub, np.concatenate(b_ub), a_eq, b_eq, bounds
 
 
-def lp_bound(ap: ArcProblem, level: int = 0, time_limit: float = 30.0) -> float:
+def lp_bound(ap: ArcProblem, level: int = 0, time_limit: float = 30.0,
+             max_nonzeros: int = 20_000_000) -> float:
     """Bound on level ``level`` from the LP relaxation of the full model (HiGHS).
 
     An upper bound for a "max" level and a lower bound for a "min" level, in level units;
     ``inf`` (``-inf`` for "min") when HiGHS does not prove the LP optimum in ``time_limit``
-    seconds. With integer coefficients (after ``Level.scale``) the LP value is rounded
-    towards the integers it bounds.
+    seconds, or at once when the model would have more than ``max_nonzeros`` nonzeros
+    (HiGHS needs about 0.5 kB per nonzero), or when the level rewards a larger max share.
+    With integer coefficients (after ``Level.scale``) the LP value is rounded towards the
+    integers it bounds.
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
+    inf = math.inf if lv.sense == "max" else -math.inf
+    if lv.has_share and (lv.share_weight > 0) == (lv.sense == "max"):
+        return inf
+    nnz = (len(ap.cliques.indices) + len(ap.capacity.indices) + len(ap.composition.indices)
+           + len(ap.pinned.indices) + 6 * ap.n_arcs)
+    if nnz > max_nonzeros:
+        log.info("lp bound %s: %d nonzeros > %d, skipped", lv.name, nnz, max_nonzeros)
+        return inf
     c, a_ub, b_ub, a_eq, b_eq, bounds = _lp(ap, level)
     res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
                   b_eq=b_eq if a_eq.shape[0] else None, bounds=bounds, method="highs",
                   options={"time_limit": float(time_limit), "presolve": True})
     log.info("lp bound %s: status %s in %.2fs", lv.name, res.status, time.perf_counter() - t0)
-    inf = math.inf if lv.sense == "max" else -math.inf
     if res.status == 2:  # infeasible LP: no solution at all
         return -inf
     if res.status != 0:
         return inf
     v = -float(res.fun) if lv.sense == "max" else float(res.fun)
     integral = np.all(lv.int_coef() == lv.coef * lv.scale) and (
-        lv.job_coef is None or np.all(np.rint(lv.job_coef * lv.scale) == lv.job_coef * lv.scale))
+        lv.job_coef is None or np.all(np.rint(lv.job_coef * lv.scale) == lv.job_coef * lv.scale)) and (
+        float(lv.share_weight * lv.scale).is_integer())
     tol = 1e-6 * max(1.0, abs(v) * lv.scale)
     if integral:
         u = math.floor(v * lv.scale + tol) if lv.sense == "max" else math.ceil(v * lv.scale - tol)

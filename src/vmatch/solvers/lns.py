@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from collections.abc import Callable
 
 import numpy as np
@@ -30,7 +31,7 @@ import numpy.typing as npt
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.geo import haversine_km
 from vmatch.solvers.cpsat import solve_cpsat
-from vmatch.solvers.greedy import greedy
+from vmatch.solvers.greedy import greedy, scarcity_preference
 from vmatch.solvers.subproblem import incidence, restrict
 
 __all__ = ["fold_weights", "lex_key", "solve_lns"]
@@ -104,7 +105,7 @@ def _neighbourhood(ap: ArcProblem, chosen: B, rng: np.random.Generator, size: in
 
 def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
-              sub_time: float = 1.0) -> ArcSolution:
+              sub_time: float = 1.0, first_share: float = 0.6) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
     ``bound`` returns per-level bounds valid for the full problem (only the first is
@@ -125,14 +126,21 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     agents_of_group = np.split(pa, np.cumsum(np.bincount(pg, minlength=ap.n_groups))[:-1])
     o = np.argsort(pa, kind="stable")
     groups_of_agent = np.split(pg[o], np.cumsum(np.bincount(pa, minlength=ap.n_agents))[:-1])
-    group_arcs = np.bincount(arc_group, minlength=ap.n_groups)
+    # each job keeps its best few candidates (scarcity order) in the parts: smaller models, more groups
+    pref = scarcity_preference(ap)
+    order = np.lexsort((pref, ap.arc_job))
+    first_of_job = np.searchsorted(ap.arc_job[order], np.arange(ap.n_jobs))
+    rank = np.empty(ap.n_arcs, np.int64)
+    rank[order] = np.arange(ap.n_arcs) - first_of_job[ap.arc_job[order]]
+    shortlist = rank < np.maximum(8, 4 * ap.job_max[ap.arc_job])
+    group_arcs = np.bincount(arc_group, weights=shortlist, minlength=ap.n_groups).astype(np.int64)
     spatial = "group_lat" in ap.meta and "job_start" in ap.meta
     if spatial:
         gs = np.full(ap.n_groups, np.iinfo(np.int64).max)
         ge = np.zeros(ap.n_groups, np.int64)
         np.minimum.at(gs, ap.job_group, ap.meta["job_start"])
         np.maximum.at(ge, ap.job_group, ap.meta["job_end"])
-    size, budget, steps, better = 40, 1500, 0, 0
+    size, budget, steps, better = 40, 6000, 0, 0
     bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
     while time.perf_counter() - t0 < time_limit - 0.05:
         steps += 1
@@ -146,15 +154,20 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
             free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
         else:
             free = _neighbourhood(ap, chosen, rng, size, agents_of_group, groups_of_agent, short)
-        sub = restrict(ap, chosen, free, clique_matrix=cm)
+        sub = restrict(ap, chosen, free, clique_matrix=cm, allowed=shortlist)
         hint = np.flatnonzero(chosen[sub.arcs])
         left = time_limit - (time.perf_counter() - t0)
-        sol = solve_cpsat(sub.problem, time_limit=max(0.05, min(sub_time, left)), seed=int(rng.integers(1 << 30)),
+        # first phase: the first level only (bigger parts, faster); then every level
+        first_phase = time.perf_counter() - t0 < first_share * time_limit
+        sp = replace(sub.problem, levels=sub.problem.levels[:1]) if first_phase else sub.problem
+        sol = solve_cpsat(sp, time_limit=max(0.05, min(sub_time, left)), seed=int(rng.integers(1 << 30)),
                           workers=workers, hint=hint, params=LNS_PARAMS)
         if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             cand = np.zeros(ap.n_arcs, bool)
             cand[sub.lift(sol.arcs)] = True
             k2 = lex_key(ap, cand)
+            log.debug("lns step %d: %d groups, %d arcs, %s, %s -> %s", steps, int(free.sum()),
+                      sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
             if k2 > key:
                 chosen, key = cand, k2
                 better += 1

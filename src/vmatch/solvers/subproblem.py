@@ -79,7 +79,8 @@ def _restrict_level(lv: Level, arcs: I64, jobs: I64, fixed: B) -> Level:
                  lv.share_weight, den, agent[arcs], load[arcs], base)
 
 
-def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse.csr_matrix | None = None) -> Sub:
+def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse.csr_matrix | None = None,
+             allowed: B | None = None) -> Sub:
     """The part of ``ap`` made of ``free_groups``, with the ``chosen`` arcs of other groups fixed.
 
     Parameters
@@ -91,6 +92,8 @@ def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse
         Groups whose arcs are re-optimised.
     clique_matrix : sparse matrix, optional
         :func:`incidence` of ``ap.cliques`` (pass it when restricting many times).
+    allowed : bool array over arcs, optional
+        Only these arcs of the free groups may be chosen (a heuristic narrowing).
     """
     free_job = free_groups[ap.job_group]
     free_arc = free_job[ap.arc_job]
@@ -99,6 +102,8 @@ def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse
     used_rows = (cm @ fixed.astype(np.int32)) > 0
     blocked = (cm.T @ used_rows.astype(np.int32)) > 0
     keep = free_arc & ~blocked
+    if allowed is not None:
+        keep &= allowed | chosen
     # capacities less the fixed load
     fixed_load = np.bincount(ap.arc_agent, weights=fixed * ap.arc_load, minlength=ap.n_agents).astype(np.int64)
     cap = np.where(ap.agent_capacity >= 0, ap.agent_capacity - fixed_load, -1)
