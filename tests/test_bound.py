@@ -205,6 +205,13 @@ def test_flow_bound_by_hand() -> None:
     assert flow_bound(dataclasses.replace(ap, cliques=csr_from_lists([]), meta=apart)) == 4.0
     overlap = {"job_start": [0, 1, 0], "job_end": [2, 3, 1]}
     assert flow_bound(dataclasses.replace(ap, meta=overlap)) == 3.0
+    # a chain [0, 2) [1, 3) [2, 4): one run of overlaps, but its first and last arcs fit together
+    chain = ArcProblem.build(n_agents=1, n_jobs=3, arc_agent=[0, 0, 0], arc_job=[0, 1, 2],
+                             cliques=csr_from_lists([[0, 1], [1, 2]]), levels=[Level("c", [1.0, 1.0, 1.0])],
+                             meta={"job_start": [0, 1, 2], "job_end": [2, 3, 4]})
+    assert flow_bound(chain) == 2.0 == flow_bound(dataclasses.replace(chain, meta={})) == optimum(chain)
+    one = dataclasses.replace(chain, cliques=csr_from_lists([[0, 1, 2]]), meta={})
+    assert flow_bound(one) == 1.0
 
 
 def test_feasible_arcs_and_errors() -> None:

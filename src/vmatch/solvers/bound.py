@@ -8,17 +8,21 @@ min-cost flow (OR-Tools ``SimpleMinCostFlow``)::
 * agent: at most as many arcs as the smallest per-group loads that fit its capacity;
 * block: the clusters of one agent inside one capacity row (per-day workload), at most
   as many arcs as the smallest loads that fit the row;
-* cluster: a connected set of one agent's arcs linked by clique rows; at most a clique
-  cover's size of them (and, when ``ap.meta`` holds ``job_start``/``job_end`` minutes, at
-  most the maximum independent set of their time intervals; this relies on the promise
-  that two arcs of one agent whose jobs overlap in time share a clique row, as
-  :func:`vmatch.compile.compile_problem` guarantees);
+* cluster: when ``ap.meta`` holds ``job_start``/``job_end`` (one entry per job), a run
+  of one agent's arcs whose time intervals overlap, at most the maximum independent set
+  of those intervals; this relies on the promise that two arcs of one agent whose jobs
+  overlap in time share a clique row, as :func:`vmatch.compile.compile_problem`
+  guarantees (other clique rows, e.g. travel time, are then relaxed). Without times, a
+  connected set of one agent's arcs linked by clique rows, at most a clique cover's size
+  of them (slower: it walks every clique row);
 * (agent, group): at most one arc (one job of a group is served, so an agent has at
   most one arc in it), worth the largest coefficient among its arcs in the cluster;
 * group: at most the largest head-count of its jobs.
 
-A source -> sink bypass lets flow stay unused. :func:`lp_bound` solves the LP relaxation
-of the whole model with HiGHS (``scipy.optimize.linprog``).
+A source -> sink bypass lets flow stay unused. Arcs no feasible solution can hold (see
+:func:`feasible_arcs`) are left out first; minimum head-counts, composition rows,
+required groups and pins are otherwise relaxed. :func:`lp_bound` solves the LP
+relaxation of the whole model with HiGHS (``scipy.optimize.linprog``).
 
 Examples
 --------
