@@ -32,6 +32,7 @@ from vmatch.solvers.bound import flow_bound
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
+from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lns import solve_lns
 
@@ -215,8 +216,10 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         Terms and their order or weights (default: coverage, then fairness, then travel).
     method : {"auto", "cpsat", "lns"}
         "cpsat": one CP-SAT model (proves optimality on small problems); "lns": greedy start
-        and large-neighbourhood search with CP-SAT on parts (city scale); "auto": "cpsat" up
-        to ``FULL_MODEL_ARCS`` arcs, else "lns".
+        and large-neighbourhood search with CP-SAT on parts (city scale); "auto": an exact
+        fast path when the arc problem is one-to-one (assignment) or capacity-only
+        (b-matching by min-cost flow) and every level is linear, else "cpsat" up to
+        ``FULL_MODEL_ARCS`` arcs, else "lns".
     log_search : bool
         Print CP-SAT's search log (for profiling).
 
@@ -242,8 +245,13 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     start = built if _pins_hold(ap, built) else None
     # the limit covers the whole call: compilation and the greedy start come out of it
     left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
+    kind = classify(ap) if method == "auto" else "general"
     use_cpsat = method == "cpsat" or (method == "auto" and ap.n_arcs <= FULL_MODEL_ARCS)
-    if use_cpsat or start is None:
+    if kind == "one_to_one":
+        sol = solve_assignment(ap)
+    elif kind == "b_matching":
+        sol = solve_bmatching(ap)
+    elif use_cpsat or start is None:
         hint = None if start is None else np.flatnonzero(start)
         sol = solve_cpsat(ap, time_limit=left, seed=seed, workers=workers, hint=hint, log_search=log_search)
         if sol.status == SolveStatus.UNKNOWN and start is not None:
