@@ -62,24 +62,34 @@ class Compiled:
     build_seconds: float
 
 
-def candidate_pairs(tb: el.Tables) -> tuple[I64, I64]:
-    """All (volunteer, task) index pairs within each volunteer's distance limit (k-d tree)."""
+def candidate_pairs(tb: el.Tables, *, chunk: int = 20_000) -> tuple[I64, I64]:
+    """(volunteer, task) index pairs within each volunteer's distance limit that pass the skill,
+    attribute and forbidden rules (k-d tree on the unit sphere, volunteers in chunks)."""
     finite = np.isfinite(tb.vradius)
     vs: list[I64] = []
     ts: list[I64] = []
     if tb.nt and finite.any():
-        vi = np.flatnonzero(finite)
-        chord = 2.0 * np.sin(np.minimum(tb.vradius[vi] / EARTH_RADIUS_KM, np.pi) / 2.0) * (1.0 + 1e-9) + 1e-12
-        vtree = cKDTree(unit_xyz(tb.vlat[vi], tb.vlon[vi]))
         ttree = cKDTree(unit_xyz(tb.tlat, tb.tlon))
-        res = vtree.sparse_distance_matrix(ttree, float(chord.max()), output_type="ndarray")
-        near = res["v"] <= chord[res["i"]]
-        vs.append(vi[res["i"][near]].astype(np.int64))
-        ts.append(res["j"][near].astype(np.int64))
+        fin = np.flatnonzero(finite)
+        for c0 in range(0, len(fin), chunk):
+            vi = fin[c0:c0 + chunk]
+            chord = 2.0 * np.sin(np.minimum(tb.vradius[vi] / EARTH_RADIUS_KM, np.pi) / 2.0) * (1.0 + 1e-9) + 1e-12
+            vtree = cKDTree(unit_xyz(tb.vlat[vi], tb.vlon[vi]))
+            res = vtree.sparse_distance_matrix(ttree, float(chord.max()), output_type="ndarray")
+            near = res["v"] <= chord[res["i"]]
+            v = vi[res["i"][near]].astype(np.int64)
+            t = res["j"][near].astype(np.int64)
+            del res, near
+            keep = el.skill_ok(tb, v, t) & el.attribute_ok(tb, v, t) & el.forbidden_ok(tb, v, t)
+            vs.append(v[keep])
+            ts.append(t[keep])
     inf = np.flatnonzero(~finite)
     if tb.nt and len(inf):
-        vs.append(np.repeat(inf, tb.nt))
-        ts.append(np.tile(np.arange(tb.nt, dtype=np.int64), len(inf)))
+        v = np.repeat(inf, tb.nt)
+        t = np.tile(np.arange(tb.nt, dtype=np.int64), len(inf))
+        keep = el.skill_ok(tb, v, t) & el.attribute_ok(tb, v, t) & el.forbidden_ok(tb, v, t)
+        vs.append(v[keep])
+        ts.append(t[keep])
     if not vs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(vs), np.concatenate(ts)
@@ -280,8 +290,6 @@ def compile_problem(problem: Problem, objective: Objective | None = None) -> Com
     job_end = job_start + tb.tdur[job_task]
 
     v, t = candidate_pairs(tb)
-    keep = el.skill_ok(tb, v, t) & el.attribute_ok(tb, v, t) & el.forbidden_ok(tb, v, t)
-    v, t = v[keep], t[keep]
     km = el.distance_km(tb, v, t)
     keep = km <= tb.vradius[v] * (1 + 1e-9)
     v, t, km = v[keep], t[keep], km[keep]

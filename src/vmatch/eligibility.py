@@ -220,8 +220,8 @@ def forbidden_ok(tb: Tables, v: I64, t: I64) -> B:
     """Pair not in the problem's forbidden list."""
     if not tb.forbidden:
         return np.ones(len(v), bool)
-    return np.fromiter(((int(a), int(b)) not in tb.forbidden for a, b in zip(v, t, strict=True)),
-                       bool, len(v))
+    bad = np.fromiter((a * tb.nt + b for a, b in tb.forbidden), np.int64, len(tb.forbidden))
+    return ~np.isin(v * tb.nt + t, bad)
 
 
 # -- per-arc masks over (volunteer, occurrence start, end) --------------------------------

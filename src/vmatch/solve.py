@@ -31,7 +31,9 @@ from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solvers.bound import flow_bound
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
+from vmatch.eligibility import Tables
 from vmatch.solvers.decompose import components
+from vmatch.split import split_problem
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lns import solve_lns
@@ -176,6 +178,84 @@ def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
     return tuple(out)
 
 
+#: Problems with at least this many volunteer x task combinations are first split into
+#: independent regions (:mod:`vmatch.split`).
+SPLIT_PAIRS = 100_000_000
+#: Parts with fewer candidate pairs than this are packed together into one solve.
+SPLIT_PACK = 50_000
+
+
+def _solve_parts(problem: Problem, parts: list[Problem], *, time_limit: float, seed: int, workers: int | None,
+                 objective: Objective | None, t0: float) -> Result:
+    """Solve independent parts one by one (time shared by size) and join the answers."""
+    sizes = np.array([len(p.volunteers) * max(1, len(p.tasks)) for p in parts], np.float64)
+    order = np.argsort(-sizes, kind="stable")
+    results: list[Result] = []
+    left_size = float(sizes.sum())
+    for k, i in enumerate(order.tolist()):
+        left = max(0.5, time_limit - (time.perf_counter() - t0))
+        share = max(1.0, left * sizes[i] / left_size)
+        left_size -= sizes[i]
+        log.info("part %d/%d: %d volunteers, %d tasks, %.1fs", k + 1, len(parts), len(parts[i].volunteers),
+                 len(parts[i].tasks), share)
+        results.append(solve(parts[i], time_limit=share, seed=seed, workers=workers, objective=objective,
+                             split=False))
+    return join_results(problem, results, t0)
+
+
+def join_results(problem: Problem, results: list[Result], t0: float) -> Result:
+    """One Result for a problem from the Results of its independent parts."""
+    statuses = {r.status for r in results}
+    status = (Status.OPTIMAL if statuses == {Status.OPTIMAL}
+              else Status.FEASIBLE if statuses <= {Status.OPTIMAL, Status.FEASIBLE} else Status.UNKNOWN)
+    assignments = tuple(a for r in results for a in r.assignments)
+    tb = Tables(problem)
+    by_task: dict[str, list[int]] = {}
+    for a in assignments:
+        by_task.setdefault(a.task, []).append(problem.volunteer_index(a.volunteer))
+    unassigned = {}
+    for t in problem.tasks:
+        got = by_task.get(t.id, [])
+        if len(got) < t.headcount:
+            unassigned[t.id] = Shortfall(t.id, t.headcount - len(got),
+                                         task_reasons(tb, problem.task_index(t.id), got))
+    breakdown: dict[str, float] = {}
+    for r in results:
+        for k, v in r.breakdown.items():
+            if not k.startswith("load_"):
+                breakdown[k] = breakdown.get(k, 0.0) + v
+    breakdown["tasks"] = float(len(problem.tasks))
+    breakdown["places_asked"] = float(sum(t.headcount for t in problem.tasks))
+    av = np.asarray([problem.volunteer_index(a.volunteer) for a in assignments], np.int64)
+    load = np.asarray([problem.task(a.task).duration_minutes for a in assignments], np.int64)
+    breakdown.update(load_spread(problem, av, load))
+    levels = []
+    for k, lv in enumerate(results[0].levels):
+        vals = [r.levels[k].value for r in results]
+        bnds = [r.levels[k].bound for r in results]
+        if lv.name == "fairness":
+            levels.append(LevelResult(lv.name, lv.sense, max(vals), max(bnds)))
+        else:
+            levels.append(LevelResult(lv.name, lv.sense, float(sum(vals)), float(sum(bnds))))
+    terms_t: dict[str, dict[str, float]] = {}
+    terms_v: dict[str, dict[str, float]] = {}
+    for r in results:
+        for src, dst in ((r.terms_by_task, terms_t), (r.terms_by_volunteer, terms_v)):
+            for term, m in src.items():
+                dst.setdefault(term, {}).update(m)
+    stats = {
+        "wall_seconds": time.perf_counter() - t0,
+        "build_seconds": sum(float(r.stats.get("build_seconds", 0.0)) for r in results),
+        "arcs": sum(int(r.stats.get("arcs", 0)) for r in results),
+        "components": sum(int(r.stats.get("components", 0)) for r in results),
+        "parts": len(results),
+        "solver": "+".join(sorted({str(r.stats.get("solver")) for r in results})),
+    }
+    obj = levels[0].value if levels else math.nan
+    bnd = levels[0].bound if levels else math.nan
+    return Result(status, obj, bnd, assignments, unassigned, breakdown, tuple(levels), stats, terms_t, terms_v)
+
+
 def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, ...]:
     """Domain names of arc-level requests: ``pinned v->t``, ``min_headcount t (3)``, ``composition t: ...``."""
     p = c.problem
@@ -198,7 +278,8 @@ def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, .
 
 
 def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-          objective: Objective | None = None, method: str = "auto", log_search: bool = False) -> Result:
+          objective: Objective | None = None, method: str = "auto", split: bool = True,
+          log_search: bool = False) -> Result:
     """Assign volunteers to tasks: most priority-weighted places first, then least travel.
 
     Parameters
@@ -220,6 +301,10 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         fast path when the arc problem is one-to-one (assignment) or capacity-only
         (b-matching by min-cost flow) and every level is linear, else "cpsat" up to
         ``FULL_MODEL_ARCS`` arcs, else "lns".
+    split : bool
+        With "auto", first split a large problem (``SPLIT_PAIRS`` volunteer x task
+        combinations or more) into independent regions (:mod:`vmatch.split`) and solve
+        them one by one; the answer is the same, the memory far smaller.
     log_search : bool
         Print CP-SAT's search log (for profiling).
 
@@ -236,6 +321,11 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     t0 = time.perf_counter()
     if method not in ("auto", "cpsat", "lns"):
         raise ModelError(f"solve: field 'method' must be 'auto', 'cpsat' or 'lns', got {method!r}")
+    if split and method == "auto" and len(problem.volunteers) * len(problem.tasks) >= SPLIT_PAIRS:
+        parts = split_problem(problem, pack=SPLIT_PACK)
+        if len(parts) > 1:
+            return _solve_parts(problem, parts, time_limit=time_limit, seed=seed, workers=workers,
+                                objective=objective, t0=t0)
     c = compile_problem(problem, objective)
     n_comp, _ = components(c.arcs)
     log.info("compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
