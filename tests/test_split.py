@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
-import importlib
 from vmatch.generate import generate_province
 from vmatch.objective import Objective
 from vmatch.result import Status
@@ -16,7 +17,7 @@ from vmatch.verify import verify
 @pytest.mark.parametrize("seed", [0, 1])
 def test_split_parts_are_independent_and_exact(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     p = generate_province(300, 150, seed=seed, days=2)
-    vl, tl, pairs = part_labels(p)
+    _, _, pairs = part_labels(p)
     assert len(pairs) > 1
     parts = split_problem(p, pack=200)
     assert sum(len(x.tasks) for x in parts) == len(p.tasks)

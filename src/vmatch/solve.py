@@ -23,6 +23,7 @@ import numpy as np
 
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.compile import Compiled, compile_problem
+from vmatch.eligibility import Tables
 from vmatch.errors import InfeasibleError, ModelError
 from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
@@ -31,12 +32,11 @@ from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solvers.bound import flow_bound
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
-from vmatch.eligibility import Tables
 from vmatch.solvers.decompose import components
-from vmatch.split import split_problem
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lns import solve_lns
+from vmatch.split import split_problem
 
 __all__ = ["decode", "solve"]
 
@@ -230,9 +230,9 @@ def join_results(problem: Problem, results: list[Result], t0: float) -> Result:
     load = np.asarray([problem.task(a.task).duration_minutes for a in assignments], np.int64)
     breakdown.update(load_spread(problem, av, load))
     levels = []
-    for k, lv in enumerate(results[0].levels):
-        vals = [r.levels[k].value for r in results]
-        bnds = [r.levels[k].bound for r in results]
+    for li, lv in enumerate(results[0].levels):
+        vals = [r.levels[li].value for r in results]
+        bnds = [r.levels[li].bound for r in results]
         if lv.name == "fairness":
             levels.append(LevelResult(lv.name, lv.sense, max(vals), max(bnds)))
         else:
