@@ -104,3 +104,20 @@ def test_idle_volunteer_explanation() -> None:
     assert ve.volunteer == "idle" and ve.closed == {"skill": 1} and ve.eligible == ()
     (vb,) = explain_volunteers(p, r, "busy")
     assert vb.assigned == ("t",)
+
+
+def test_many_task_reasons_equals_one_by_one() -> None:
+    from vmatch.eligibility import Tables
+    from vmatch.generate import generate_city
+    from vmatch.reasons import many_task_reasons, task_reasons
+
+    p = generate_city(150, 60, seed=4, days=2)
+    r = solve(p, time_limit=5)
+    tb = Tables(p)
+    by_task = {p.task_index(t): [p.volunteer_index(v) for v in vs] for t, vs in r.by_task().items()}
+    short = [p.task_index(t) for t in r.unassigned]
+    assert short
+    many = many_task_reasons(tb, short, by_task)
+    for t in short:
+        assert many[t] == task_reasons(tb, t, by_task.get(t, [])), p.tasks[t].id
+        assert many[t] == dict(r.unassigned[p.tasks[t].id].reasons)

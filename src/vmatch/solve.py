@@ -27,7 +27,7 @@ from vmatch.eligibility import Tables
 from vmatch.errors import InfeasibleError, ModelError
 from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
-from vmatch.reasons import task_reasons
+from vmatch.reasons import many_task_reasons
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solvers.bound import flow_bound
 from vmatch.solvers.conflict import find_conflict
@@ -36,7 +36,7 @@ from vmatch.solvers.decompose import components
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lns import solve_lns
-from vmatch.split import split_problem
+from vmatch.split import split_sized
 
 __all__ = ["decode", "solve"]
 
@@ -72,9 +72,10 @@ def decode(c: Compiled, sol: ArcSolution, *, extra_stats: dict[str, object] | No
         by_task.setdefault(t, []).append(v)
     unassigned = {}
     if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        for t in np.flatnonzero(filled < head):
-            reasons = task_reasons(c.tables, int(t), by_task.get(int(t), ()))
-            unassigned[p.tasks[t].id] = Shortfall(p.tasks[t].id, int(head[t] - filled[t]), reasons)
+        short = np.flatnonzero(filled < head).tolist()
+        reasons = many_task_reasons(c.tables, short, by_task)
+        for t in short:
+            unassigned[p.tasks[t].id] = Shortfall(p.tasks[t].id, int(head[t] - filled[t]), reasons[t])
     load = ap.arc_load[arcs]
     coef: dict[str, np.ndarray] = term_coefficients(p, av, at, c.arc_km[arcs], load,
                              ("coverage", "travel", "preference", "continuity", "reliability", "equity"))
@@ -134,6 +135,8 @@ def load_spread(p: Problem, arc_v: np.ndarray, load: np.ndarray) -> dict[str, fl
 
 #: Arc problems up to this size go to one CP-SAT model; larger ones to LNS (greedy start, CP-SAT parts).
 FULL_MODEL_ARCS = 60_000
+#: ... and at most this many arcs per second of the time left.
+FULL_MODEL_ARCS_PER_SECOND = 4_000
 
 
 def _pins_hold(ap: ArcProblem, chosen: np.ndarray) -> bool:
@@ -185,16 +188,17 @@ SPLIT_PAIRS = 100_000_000
 SPLIT_PACK = 50_000
 
 
-def _solve_parts(problem: Problem, parts: list[Problem], *, time_limit: float, seed: int, workers: int | None,
-                 objective: Objective | None, t0: float) -> Result:
-    """Solve independent parts one by one (time shared by size) and join the answers."""
-    sizes = np.array([len(p.volunteers) * max(1, len(p.tasks)) for p in parts], np.float64)
+def _solve_parts(problem: Problem, sized: list[tuple[Problem, int]], *, time_limit: float, seed: int,
+                 workers: int | None, objective: Objective | None, t0: float) -> Result:
+    """Solve independent parts one by one (time shared by candidate pairs) and join the answers."""
+    parts = [p for p, _ in sized]
+    sizes = np.array([max(1, n) for _, n in sized], np.float64)
     order = np.argsort(-sizes, kind="stable")
     results: list[Result] = []
     left_size = float(sizes.sum())
     for k, i in enumerate(order.tolist()):
-        left = max(0.5, time_limit - (time.perf_counter() - t0))
-        share = max(1.0, left * sizes[i] / left_size)
+        left = max(0.5, 0.9 * time_limit - (time.perf_counter() - t0))
+        share = max(0.5, left * sizes[i] / left_size)
         left_size -= sizes[i]
         log.info("part %d/%d: %d volunteers, %d tasks, %.1fs", k + 1, len(parts), len(parts[i].volunteers),
                  len(parts[i].tasks), share)
@@ -213,12 +217,12 @@ def join_results(problem: Problem, results: list[Result], t0: float) -> Result:
     by_task: dict[str, list[int]] = {}
     for a in assignments:
         by_task.setdefault(a.task, []).append(problem.volunteer_index(a.volunteer))
+    short = [i for i, t in enumerate(problem.tasks) if len(by_task.get(t.id, [])) < t.headcount]
+    reasons = many_task_reasons(tb, short, {i: by_task.get(problem.tasks[i].id, []) for i in short})
     unassigned = {}
-    for t in problem.tasks:
-        got = by_task.get(t.id, [])
-        if len(got) < t.headcount:
-            unassigned[t.id] = Shortfall(t.id, t.headcount - len(got),
-                                         task_reasons(tb, problem.task_index(t.id), got))
+    for i in short:
+        t = problem.tasks[i]
+        unassigned[t.id] = Shortfall(t.id, t.headcount - len(by_task.get(t.id, [])), reasons[i])
     breakdown: dict[str, float] = {}
     for r in results:
         for k, v in r.breakdown.items():
@@ -322,7 +326,7 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     if method not in ("auto", "cpsat", "lns"):
         raise ModelError(f"solve: field 'method' must be 'auto', 'cpsat' or 'lns', got {method!r}")
     if split and method == "auto" and len(problem.volunteers) * len(problem.tasks) >= SPLIT_PAIRS:
-        parts = split_problem(problem, pack=SPLIT_PACK)
+        parts = split_sized(problem, pack=SPLIT_PACK)
         if len(parts) > 1:
             return _solve_parts(problem, parts, time_limit=time_limit, seed=seed, workers=workers,
                                 objective=objective, t0=t0)
@@ -336,7 +340,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     # the limit covers the whole call: compilation and the greedy start come out of it
     left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
     kind = classify(ap) if method == "auto" else "general"
-    use_cpsat = method == "cpsat" or (method == "auto" and ap.n_arcs <= FULL_MODEL_ARCS)
+    small = ap.n_arcs <= min(FULL_MODEL_ARCS, FULL_MODEL_ARCS_PER_SECOND * left)
+    use_cpsat = method == "cpsat" or (method == "auto" and small)
     if kind == "one_to_one":
         sol = solve_assignment(ap)
     elif kind == "b_matching":

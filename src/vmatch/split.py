@@ -30,7 +30,7 @@ from vmatch.eligibility import Tables
 from vmatch.errors import InfeasibleError
 from vmatch.model import Problem
 
-__all__ = ["part_labels", "split_problem"]
+__all__ = ["part_labels", "split_problem", "split_sized"]
 
 
 def part_labels(problem: Problem, tables: Tables | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -45,6 +45,11 @@ def part_labels(problem: Problem, tables: Tables | None = None) -> tuple[np.ndar
 
 
 def split_problem(problem: Problem, *, pack: int = 50_000, tables: Tables | None = None) -> list[Problem]:
+    """Independent sub-problems (see :func:`split_sized`)."""
+    return [p for p, _ in split_sized(problem, pack=pack, tables=tables)]
+
+
+def split_sized(problem: Problem, *, pack: int = 50_000, tables: Tables | None = None) -> list[tuple[Problem, int]]:
     """Independent sub-problems; parts with fewer than ``pack`` candidate pairs are packed together.
 
     Volunteers and tasks without any candidate pair go into the packed part (tasks there come back
@@ -57,7 +62,7 @@ def split_problem(problem: Problem, *, pack: int = 50_000, tables: Tables | None
             raise InfeasibleError(f"pinned pair ({vid!r}, {tid!r}) breaks a hard rule", (f"pinned {vid}->{tid}",))
     n_parts = len(pairs)
     if n_parts <= 1:
-        return [problem]
+        return [(problem, int(pairs.sum()))]
     big = np.flatnonzero(pairs >= pack) if pack else np.arange(n_parts)
     bucket = np.full(n_parts, -1, np.int64)
     bucket[big] = np.arange(len(big))
@@ -72,6 +77,7 @@ def split_problem(problem: Problem, *, pack: int = 50_000, tables: Tables | None
         bucket[s] = nb
         fill += int(pairs[s])
     n_buckets = int(bucket.max()) + 1
+    bucket_pairs = np.bincount(bucket, weights=pairs, minlength=n_buckets)
     vb, tb_ = bucket[vl], bucket[tl]
     out = []
     for b in range(n_buckets):
@@ -81,12 +87,12 @@ def split_problem(problem: Problem, *, pack: int = 50_000, tables: Tables | None
             continue
         vids = {x.id for x in vs}
         tids = {x.id for x in ts}
-        out.append(Problem(
+        out.append((Problem(
             vs, ts, problem.settings,
             pinned=tuple(pr for pr in problem.pinned if pr[0] in vids and pr[1] in tids),
             forbidden=tuple(pr for pr in problem.forbidden if pr[0] in vids and pr[1] in tids),
             preferences={k: s for k, s in problem.preferences.items() if k[0] in vids and k[1] in tids},
             previous=tuple(pr for pr in problem.previous if pr[0] in vids),
             extra=problem.extra,
-        ))
+        ), int(bucket_pairs[b])))
     return out
