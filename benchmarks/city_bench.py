@@ -13,6 +13,7 @@ full problem: see ``vmatch.solve.level_bounds``).
 Usage::
 
     python benchmarks/city_bench.py --sizes 2000x1000 10000x5000 --time-limit 30 [--no-baseline]
+    python benchmarks/city_bench.py --kind province --sizes 100000x50000 --time-limit 270 --no-baseline
 """
 
 from __future__ import annotations
@@ -59,13 +60,14 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--kind", default="city", choices=["city", "province"])
     a = ap.parse_args()
     py = sys.executable
     with tempfile.TemporaryDirectory() as d:
         for size in a.sizes:
             nv, nt = (int(x) for x in size.split("x"))
             prob = Path(d) / f"city-{size}.json"
-            subprocess.run([py, "-m", "vmatch.cli", "-q", "generate", "city", "--volunteers", str(nv), "--tasks",
+            subprocess.run([py, "-m", "vmatch.cli", "-q", "generate", a.kind, "--volunteers", str(nv), "--tasks",
                             str(nt), "--seed", str(a.seed), "--out", str(prob)], check=True)
             sol = Path(d) / f"sol-{size}.json"
             wall, peak, _ = run([py, "-m", "vmatch.cli", "-q", "solve", str(prob), "--time-limit",
