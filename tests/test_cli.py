@@ -133,3 +133,20 @@ def test_write_problem_reads_back(tmp_path: Path, problem_file: Path) -> None:
     f = tmp_path / "again.json"
     write_problem(p, f)
     assert read_problem(f) == p
+
+
+def test_pair_generate_solve_verify(tmp_path: Path) -> None:
+    f = tmp_path / "pairing.json"
+    r = vmatch("-q", "generate", "pairing", "--beneficiaries", "40", "--volunteers", "30", "--seed", "2",
+               "--out", str(f))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "pairs.json"
+    r = vmatch("-q", "pair", str(f), "--time-limit", "5", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("status ")
+    doc = json.loads(out.read_text())
+    assert doc["pairs"], doc
+    r = vmatch("-q", "verify", str(f), str(out))
+    assert r.returncode == 0 and r.stdout.startswith("ok: "), r.stdout + r.stderr
+    r = vmatch("-q", "solve", str(f))  # a pairing document is not a dispatch problem
+    assert r.returncode == 2 and "vmatch pair" in r.stderr

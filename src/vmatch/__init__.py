@@ -25,6 +25,15 @@ from vmatch.io.json_format import (
 )
 from vmatch.model import Location, Problem, Requirement, Settings, Task, TimeWindow, Volunteer, WeeklyRule
 from vmatch.objective import Objective
+from vmatch.pairing import (
+    Beneficiary,
+    PairingProblem,
+    PairingResult,
+    generate_pairing,
+    pair,
+    read_pairing_problem,
+    verify_pairing,
+)
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solve import solve
 from vmatch.stable import (
@@ -42,12 +51,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Assignment",
+    "Beneficiary",
     "FormatError",
     "InfeasibleError",
     "LevelResult",
     "Location",
     "ModelError",
     "Objective",
+    "PairingProblem",
+    "PairingResult",
     "Problem",
     "Requirement",
     "Result",
@@ -66,12 +78,15 @@ __all__ = [
     "explain",
     "explain_text",
     "explain_volunteers",
+    "generate_pairing",
     "loads_problem",
     "loads_solution",
     "max_weakly_stable",
     "max_weakly_stable_result",
+    "pair",
     "problem_from_dict",
     "problem_to_dict",
+    "read_pairing_problem",
     "read_problem",
     "read_solution",
     "result_from_dict",
@@ -80,6 +95,7 @@ __all__ = [
     "stable_match",
     "stable_match_with_conflicts",
     "verify",
+    "verify_pairing",
     "write_problem",
     "write_solution",
 ]

@@ -60,10 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--volunteer", default=None, help="explain this volunteer's workload")
     e.add_argument("--json", action="store_true", help="the same as data")
 
-    g = sub.add_parser("generate", help="write a synthetic problem")
+    pr = sub.add_parser("pair", help="long-term pairing of volunteers with beneficiaries (结对服务)")
+    pr.add_argument("problem", type=Path)
+    pr.add_argument("--time-limit", type=float, default=10.0)
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--workers", type=int, default=None)
+    pr.add_argument("--engine", default="auto", choices=["auto", "cpsat", "relax"])
+    pr.add_argument("--out", type=Path, help="write the pairing result JSON here")
+
+    g = sub.add_parser("generate", help="write a synthetic problem (city, province, pairing, menu)")
     g.add_argument("kind")
     g.add_argument("--volunteers", type=int, default=200)
     g.add_argument("--tasks", type=int, default=80)
+    g.add_argument("--beneficiaries", type=int, default=200, help="pairing: beneficiaries")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", type=Path, help="file to write (default: stdout)")
 
@@ -103,16 +112,40 @@ def _verify(a: argparse.Namespace) -> int:
     from vmatch.io.json_format import read_problem, read_solution
     from vmatch.verify import verify
 
-    p = read_problem(a.problem)
-    r = read_solution(a.solution, p)
-    bad = verify(p, r)
+    if _has_section(a.problem, "pairing"):
+        from vmatch.pairing import loads_pairing_result, read_pairing_problem, verify_pairing
+
+        pp = read_pairing_problem(a.problem)
+        pres = loads_pairing_result(a.solution.read_text(encoding="utf-8"), pp)
+        bad = verify_pairing(pp, pres)
+        n = len(pres.pairs)
+    else:
+        p = read_problem(a.problem)
+        r = read_solution(a.solution, p)
+        bad = verify(p, r)
+        n = len(r.assignments)
     for x in bad:
         print(f"{x.rule}: {x.message}")
     if bad:
         print(f"{len(bad)} violation(s)")
         return 1
-    print(f"ok: {len(r.assignments)} assignments, no violation")
+    print(f"ok: {n} assignments, no violation")
     return 0
+
+
+def _has_section(path: Path, key: str) -> bool:
+    """True when the JSON document at ``path`` has a top-level ``key`` (cheap textual check first)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if f'"{key}"' not in text:
+        return False
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(d, dict) and key in d
 
 
 def _explain(a: argparse.Namespace) -> int:
@@ -136,14 +169,33 @@ def _explain(a: argparse.Namespace) -> int:
     return 0
 
 
+def _pair(a: argparse.Namespace) -> int:
+    from vmatch.pairing import dumps_pairing_result, pair, read_pairing_problem
+
+    p = read_pairing_problem(a.problem)
+    r = pair(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, engine=a.engine)
+    doc = dumps_pairing_result(r)
+    if a.out:
+        a.out.write_text(doc, encoding="utf-8")
+        print(f"status {r.status.value}: {len(r.pairs)} pairs, {len(r.unpaired)} unpaired")
+    else:
+        sys.stdout.write(doc)
+    return 0
+
+
 def _generate(a: argparse.Namespace) -> int:
     from vmatch.generate import GENERATORS
     from vmatch.io.json_format import dumps_problem
 
-    if a.kind not in GENERATORS:
-        raise ModelError(f"generate: field 'KIND' must be one of {sorted(GENERATORS)}, got {a.kind!r}")
-    p = GENERATORS[a.kind](a.volunteers, a.tasks, seed=a.seed)
-    text = dumps_problem(p)
+    if a.kind == "pairing":
+        from vmatch.pairing import dumps_pairing_problem, generate_pairing
+
+        text = dumps_pairing_problem(generate_pairing(a.beneficiaries, a.volunteers, seed=a.seed))
+    elif a.kind in GENERATORS:
+        text = dumps_problem(GENERATORS[a.kind](a.volunteers, a.tasks, seed=a.seed))
+    else:
+        kinds = sorted([*GENERATORS, "pairing"])
+        raise ModelError(f"generate: field 'KIND' must be one of {kinds}, got {a.kind!r}")
     if a.out:
         a.out.write_text(text, encoding="utf-8")
     else:
@@ -174,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lg.addHandler(h)
         lg.setLevel(logging.INFO)
     cmds = {"solve": _solve, "verify": _verify, "explain": _explain, "generate": _generate,
-            "bench": _bench}
+            "bench": _bench, "pair": _pair}
     try:
         return cmds[a.cmd](a)
     except InfeasibleError as e:

@@ -323,6 +323,10 @@ def problem_from_dict(d: object) -> Problem:
     if d["format"] != FORMAT:
         hint = " (this is a solution document)" if d["format"] == "vmatch-solution/1" else ""
         root.fail("format", f"must be {FORMAT!r}, got {d['format']!r}{hint}")
+    for section, how in (("pairing", "vmatch.pairing.read_pairing_problem (vmatch pair)"),
+                         ("menu", "vmatch.menu's reader (vmatch menu)")):
+        if section in d:
+            root.fail(section, f"holds a {section} problem, not a dispatch problem: read it with {how}")
     check_keys(root, d, FIELDS["problem"])
     settings = _settings(_opt(d, "settings", {}))
     vs = as_list(root, "volunteers", _opt(d, "volunteers", []))

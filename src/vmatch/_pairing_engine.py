@@ -1,0 +1,235 @@
+"""Engines for the pairing arc problem: exact fast paths, CP-SAT, relax-and-repair, with lazy schedule rows.
+
+The arc problem of :mod:`vmatch._pairing_compile` leaves each volunteer's weekly schedule
+out. Every engine solves it, checks each volunteer's chosen set with
+:class:`~vmatch._pairing_sched.Scheduler`, and
+
+* ``"relax"``: solves the block relaxation exactly (:mod:`vmatch._pairing_flow`, a
+  min-cost flow) -- its first-level value bounds the true optimum -- then repairs: drops,
+  per volunteer, the least valuable visit of each set that cannot be scheduled, and fills
+  the freed places again with the flow on what is left, a few rounds;
+* ``"auto"``: the exact solvers of :mod:`vmatch.solvers.exact` when the arc problem is an
+  assignment or a b-matching and every chosen set schedules (then it is optimal); else
+  ``"relax"``, then large-neighbourhood search (:mod:`vmatch._pairing_lns`) until the time
+  limit -- or, up to :data:`CPSAT_MAX_ARCS` arcs, for 30 % of it and then rounds of CP-SAT on
+  the levels folded into one objective, hinted with the best answer so far, each adding a
+  row "not all of these" over every minimal set found that cannot be scheduled, until a
+  round is proven optimal with every set scheduled (the rows only remove sets no schedule
+  serves, so that answer is the exact optimum) or the time is up;
+* ``"cpsat"``: plain CP-SAT (:func:`~vmatch.solvers.cpsat.solve_cpsat`, level by level) on
+  the same arc problem, with the same rows added round by round: the baseline.
+
+Examples
+--------
+>>> from vmatch.gen.pairing import generate_pairing
+>>> from vmatch._pairing_compile import compile_pairing
+>>> out = solve_pairing(compile_pairing(generate_pairing(60, 30, seed=2)), time_limit=5)
+>>> out.sol.status.value, len(out.schedule) == len(out.sol.arcs)
+('OPTIMAL', True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from vmatch._pairing_compile import PairingCompiled
+from vmatch._pairing_lns import improve
+from vmatch._pairing_repair import EngineOut, check, finish, relax, repair, with_rows
+from vmatch._pairing_sched import Scheduler
+from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
+from vmatch.solvers.cpsat import solve_cpsat
+from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
+from vmatch.solvers.greedy import preference
+from vmatch.solvers.lns import fold_weights
+
+__all__ = ["CPSAT_MAX_ARCS", "ENGINES", "EngineOut", "solve_pairing"]
+
+log = logging.getLogger(__name__)
+
+I64 = npt.NDArray[np.int64]
+#: Above this many arcs, ``"auto"`` does not hand a round to CP-SAT but relaxes and repairs.
+CPSAT_MAX_ARCS = 3_000
+ENGINES = ("auto", "cpsat", "relax")
+
+
+def _exact(ap: ArcProblem) -> ArcSolution | None:
+    kind = classify(ap)
+    try:
+        if kind == "one_to_one":
+            return solve_assignment(ap)
+        if kind == "b_matching":
+            return solve_bmatching(ap)
+    except ValueError as e:  # combined weights too wide for an exact integer solver
+        log.info("exact solver declined: %s", e)
+    return None
+
+
+def _lex(ap: ArcProblem, arcs: I64) -> tuple[float, ...]:
+    jobs = np.unique(ap.arc_job[arcs])
+    return tuple(lv.value(arcs, jobs) if lv.sense == "max" else -lv.value(arcs, jobs) for lv in ap.levels)
+
+
+def _plain_cpsat(
+    pc: PairingCompiled,
+    sch: Scheduler,
+    t0: float,
+    deadline: float,
+    seed: int,
+    workers: int | None,
+    stats: dict[str, Any],
+) -> EngineOut:
+    """CP-SAT, level by level, on the arc problem and the rows found so far, until every set schedules."""
+    base = pc.arcs
+    rows: list[I64] = []
+    sol = ArcSolution.none(len(base.levels))
+    for rnd in range(10_000):
+        left = deadline - time.perf_counter()
+        load = base.arc_load
+        ap = with_rows(
+            base,
+            rows,
+            [int(load[c].sum() - load[c].min()) for c in rows],
+            [int(base.arc_agent[c[0]]) for c in rows],
+        )
+        sol = solve_cpsat(ap, time_limit=max(0.05, left), seed=seed, workers=workers)
+        stats.update(rounds=rnd + 1, cut_rows=len(rows), solvers=["cpsat"])
+        if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            return EngineOut(dataclasses.replace(sol, stats={**sol.stats, **stats}), {}, stats)
+        schedule, bad = check(pc, sch, sol.arcs)
+        if not bad:
+            status = sol.status if not sch.hit_limit else SolveStatus.FEASIBLE
+            return EngineOut(
+                dataclasses.replace(
+                    sol, status=status, wall_seconds=time.perf_counter() - t0, stats={**sol.stats, **stats}
+                ),
+                schedule,
+                stats,
+            )
+        rows.extend(bad)
+        if time.perf_counter() > deadline:
+            break
+    arcs, schedule, dropped = repair(pc, sch, sol.arcs, preference(base))
+    stats.update(repair_dropped=dropped)
+    bounds = (sol.bounds[0],) + (math.nan,) * (len(base.levels) - 1)
+    return EngineOut(finish(base, arcs, SolveStatus.FEASIBLE, bounds, t0, "cpsat", stats), schedule, stats)
+
+
+def solve_pairing(
+    pc: PairingCompiled,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    engine: str = "auto",
+    max_rounds: int = 200,
+) -> EngineOut:
+    """Solve a compiled pairing problem (see the module docstring for the engines)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    sch = Scheduler(pc)
+    stats: dict[str, Any] = {"engine": engine}
+    base = pc.arcs
+    if engine == "cpsat":
+        return _plain_cpsat(pc, sch, t0, deadline, seed, workers, stats)
+    if engine == "auto":
+        sol = _exact(base)
+        if sol is not None:
+            schedule, bad = check(pc, sch, sol.arcs)
+            if not bad and not sch.hit_limit:
+                stats.update(rounds=1, solvers=[sol.solver])
+                return EngineOut(
+                    dataclasses.replace(
+                        sol, wall_seconds=time.perf_counter() - t0, stats={**sol.stats, **stats}
+                    ),
+                    schedule,
+                    stats,
+                )
+    # re-filling after repair stops at 40 % of the time when more search follows
+    relaxed, cuts = relax(pc, sch, t0, stats, deadline if engine == "relax" else t0 + 0.4 * time_limit)
+    if engine == "relax" or relaxed.sol.status == SolveStatus.OPTIMAL:
+        return relaxed
+    small = base.n_arcs <= CPSAT_MAX_ARCS
+    arcs, schedule = improve(
+        pc,
+        sch,
+        relaxed.sol.arcs,
+        cuts,
+        t0 + 0.3 * time_limit if small else deadline,
+        seed=seed,
+        workers=workers,
+        stats=stats,
+    )
+    stats.update(solvers=["block-flow", "cpsat-lns"])
+    relaxed = EngineOut(
+        finish(base, arcs, SolveStatus.FEASIBLE, relaxed.sol.bounds, t0, "block-flow+lns", stats),
+        schedule,
+        stats,
+    )
+    if not small:
+        return relaxed
+    # cut loop: CP-SAT on the folded levels, hinted with the best answer so far
+    best, best_key = relaxed, _lex(base, relaxed.sol.arcs)
+    bound0 = relaxed.sol.bounds[0]
+    rows: list[I64] = list(cuts)
+    rank = preference(base)
+    budget = 2.0
+    for rnd in range(max_rounds):
+        left = deadline - time.perf_counter()
+        if left < 0.05:
+            break
+        load = base.arc_load
+        ap = with_rows(
+            base,
+            rows,
+            [int(load[c].sum() - load[c].min()) for c in rows],
+            [int(base.arc_agent[c[0]]) for c in rows],
+        )
+        sol = solve_cpsat(
+            ap,
+            time_limit=min(left, budget),
+            seed=seed,
+            workers=workers,
+            hint=best.sol.arcs,
+            weights=fold_weights(ap),
+        )
+        stats.update(rounds=rnd + 1, cut_rows=len(rows), solvers=["block-flow", "cpsat-lns", "cpsat"])
+        if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            break
+        schedule, bad = check(pc, sch, sol.arcs)
+        if not bad:
+            if _lex(base, sol.arcs) >= best_key:
+                best = EngineOut(
+                    finish(base, sol.arcs, SolveStatus.FEASIBLE, relaxed.sol.bounds, t0, "cpsat", stats),
+                    schedule,
+                    stats,
+                )
+            if sol.status == SolveStatus.OPTIMAL and not sch.hit_limit:
+                out = finish(base, sol.arcs, SolveStatus.OPTIMAL, (), t0, "cpsat", stats)
+                return EngineOut(dataclasses.replace(out, bounds=out.values), schedule, stats)
+            budget *= 2  # a clean answer, not yet proven: give the next round more time
+            continue
+        arcs, schedule, _ = repair(pc, sch, sol.arcs, rank, found=rows)
+        if _lex(base, arcs) > best_key:
+            best_key = _lex(base, arcs)
+            best = EngineOut(
+                finish(base, arcs, SolveStatus.FEASIBLE, relaxed.sol.bounds, t0, "cpsat", stats),
+                schedule,
+                stats,
+            )
+        log.info("pairing round %d: %d sets cannot be scheduled, %d rows", rnd + 1, len(bad), len(rows))
+    sol = dataclasses.replace(
+        best.sol,
+        bounds=(bound0,) + (math.nan,) * (len(base.levels) - 1),
+        wall_seconds=time.perf_counter() - t0,
+        stats=stats,
+    )
+    return EngineOut(sol, best.schedule, stats)
