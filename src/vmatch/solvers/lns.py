@@ -32,7 +32,7 @@ from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.geo import haversine_km
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.greedy import greedy, scarcity_preference
-from vmatch.solvers.subproblem import incidence, restrict
+from vmatch.solvers.subproblem import Restrictor
 
 __all__ = ["fold_weights", "lex_key", "solve_lns"]
 
@@ -119,7 +119,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     if ap.n_arcs == 0:
         return ArcSolution(SolveStatus.OPTIMAL, np.zeros(0, np.int64), np.zeros(0, np.int64),
                            tuple(0.0 for _ in ap.levels), tuple(0.0 for _ in ap.levels), 0.0, "lns")
-    cm = incidence(ap.cliques, ap.n_arcs)
+    rx = Restrictor(ap, chosen)
     arc_group = ap.job_group[ap.arc_job]
     pair = np.unique(arc_group * ap.n_agents + ap.arc_agent)
     pg, pa = pair // ap.n_agents, pair % ap.n_agents
@@ -154,7 +154,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
             free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
         else:
             free = _neighbourhood(ap, chosen, rng, size, agents_of_group, groups_of_agent, short)
-        sub = restrict(ap, chosen, free, clique_matrix=cm, allowed=shortlist)
+        sub = rx.restrict(free, allowed=shortlist)
         hint = np.flatnonzero(chosen[sub.arcs])
         left = time_limit - (time.perf_counter() - t0)
         # first phase: the first level only (bigger parts, faster); then every level
@@ -170,6 +170,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                       sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
             if k2 > key:
                 chosen, key = cand, k2
+                rx.move(chosen)
                 better += 1
         grow = sol.status == SolveStatus.OPTIMAL
         if spatial and steps % 2:

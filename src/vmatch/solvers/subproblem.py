@@ -26,7 +26,7 @@ from scipy import sparse
 
 from vmatch.arcs import ArcProblem, Level, Rows
 
-__all__ = ["Sub", "incidence", "restrict"]
+__all__ = ["Restrictor", "Sub", "incidence", "restrict"]
 
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
@@ -138,3 +138,126 @@ def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse
         meta=dict(ap.meta),
     )
     return Sub(sub, arcs, jobs, np.flatnonzero(fixed).astype(np.int64))
+
+
+def _gather(ptr: I64, idx: I64, items: I64) -> tuple[I64, I64]:
+    """CSR entries of rows ``items``: (position in ``items``, column) pairs."""
+    lens = ptr[items + 1] - ptr[items]
+    owner = np.repeat(np.arange(len(items), dtype=np.int64), lens)
+    first = np.repeat(ptr[items] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    return owner, idx[first + np.arange(len(owner), dtype=np.int64)]
+
+
+def _csr_of(keys: I64, n: int) -> tuple[I64, I64]:
+    """CSR (ptr, positions) grouping positions 0..len-1 by ``keys`` in [0, n)."""
+    order = np.argsort(keys, kind="stable").astype(np.int64)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n))]).astype(np.int64)
+    return ptr, order
+
+
+class Restrictor:
+    """:func:`restrict` in time proportional to the neighbourhood, for repeated use (LNS).
+
+    It keeps, for the current solution, the number of chosen arcs in every clique row and
+    the chosen load per agent and per capacity row; :meth:`move` updates them when the
+    solution changes.
+    """
+
+    def __init__(self, ap: ArcProblem, chosen: B) -> None:
+        self.ap = ap
+        n = ap.n_arcs
+        self.g_ptr, self.g_arcs = _csr_of(ap.job_group[ap.arc_job], ap.n_groups)
+        ct = incidence(ap.cliques, n).T.tocsr()
+        self.cl_ptr, self.cl_idx = ct.indptr.astype(np.int64), ct.indices.astype(np.int64)
+        kt = incidence(ap.capacity, n).T.tocsr()
+        self.cp_ptr, self.cp_idx = kt.indptr.astype(np.int64), kt.indices.astype(np.int64)
+        self.comp_ptr, self.comp_rows = _csr_of(ap.composition.owner, ap.n_jobs)
+        pin_group = (ap.job_group[ap.arc_job[ap.pinned.indices[ap.pinned.indptr[:-1]]]]
+                     if len(ap.pinned) else np.zeros(0, np.int64))
+        self.pin_ptr, self.pin_rows = _csr_of(pin_group.astype(np.int64), ap.n_groups)
+        self.chosen = np.zeros(n, bool)
+        self.row_chosen = np.zeros(len(ap.cliques), np.int64)
+        self.agent_load = np.zeros(ap.n_agents, np.int64)
+        self.cap_load = np.zeros(len(ap.capacity), np.int64)
+        self.move(chosen)
+
+    def move(self, chosen: B) -> None:
+        """Make ``chosen`` the current solution."""
+        ap = self.ap
+        changed = np.flatnonzero(chosen != self.chosen)
+        sign = np.where(chosen[changed], 1, -1).astype(np.int64)
+        o, rows = _gather(self.cl_ptr, self.cl_idx, changed)
+        np.add.at(self.row_chosen, rows, sign[o])
+        np.add.at(self.agent_load, ap.arc_agent[changed], sign * ap.arc_load[changed])
+        o, rows = _gather(self.cp_ptr, self.cp_idx, changed)
+        np.add.at(self.cap_load, rows, (sign * ap.arc_load[changed])[o])
+        self.chosen = chosen.copy()
+
+    def restrict(self, free_groups: B, allowed: B | None = None) -> Sub:
+        """Same as :func:`restrict` with the current solution."""
+        ap = self.ap
+        chosen = self.chosen
+        groups = np.flatnonzero(free_groups).astype(np.int64)
+        _, free = _gather(self.g_ptr, self.g_arcs, groups)
+        free = np.sort(free)
+        ch_free = free[chosen[free]]
+        # clique rows: blocked when a chosen arc outside the free groups is in them
+        o, rows = _gather(self.cl_ptr, self.cl_idx, free)
+        _, ch_rows = _gather(self.cl_ptr, self.cl_idx, ch_free)
+        urows, inv = np.unique(rows, return_inverse=True)
+        free_chosen_in = np.bincount(np.searchsorted(urows, ch_rows), minlength=len(urows))
+        row_fixed = (self.row_chosen[urows] - free_chosen_in) > 0
+        blocked = np.bincount(o, weights=row_fixed[inv], minlength=len(free)) > 0
+        # capacities less the fixed load
+        ch_load = np.bincount(ap.arc_agent[ch_free], weights=ap.arc_load[ch_free], minlength=ap.n_agents)
+        fixed_load = self.agent_load - ch_load.astype(np.int64)
+        cap = np.where(ap.agent_capacity >= 0, ap.agent_capacity - fixed_load, -1)
+        ok = ~blocked & ((cap[ap.arc_agent[free]] < 0) | (ap.arc_load[free] <= cap[ap.arc_agent[free]]))
+        if allowed is not None:
+            ok &= allowed[free] | chosen[free]
+        arcs = free[ok]
+        new_index = np.full(ap.n_arcs, -1, np.int64)
+        new_index[arcs] = np.arange(len(arcs))
+        jobs = np.flatnonzero(free_groups[ap.job_group]).astype(np.int64)
+        job_new = np.full(ap.n_jobs, -1, np.int64)
+        job_new[jobs] = np.arange(len(jobs))
+        grp_new = np.full(ap.n_groups, -1, np.int64)
+        grp_new[groups] = np.arange(len(groups))
+        cliques = _sub_rows(ap.cliques, urows, new_index, 2)
+        _, crow = _gather(self.comp_ptr, self.comp_rows, jobs)
+        composition = _sub_rows(ap.composition, np.sort(crow), new_index, 0, owner_map=job_new)
+        kr = np.unique(_gather(self.cp_ptr, self.cp_idx, arcs)[1])
+        ko, ch_k = _gather(self.cp_ptr, self.cp_idx, ch_free)
+        ch_kload = np.zeros(len(ap.capacity), np.int64)
+        np.add.at(ch_kload, ch_k, ap.arc_load[ch_free][ko])
+        capacity = _sub_rows(ap.capacity, kr, new_index, 1, rhs=ap.capacity.rhs - (self.cap_load - ch_kload))
+        _, prow = _gather(self.pin_ptr, self.pin_rows, groups)
+        pinned = _sub_rows(ap.pinned, np.sort(prow), new_index, 0)
+        fixed_mask = chosen.copy()
+        fixed_mask[free] = False
+        fixed = np.flatnonzero(fixed_mask).astype(np.int64)
+        levels = [_restrict_level(lv, arcs, jobs, fixed_mask) for lv in ap.levels]
+        sub = ArcProblem.build(
+            n_agents=ap.n_agents, n_jobs=len(jobs), arc_agent=ap.arc_agent[arcs], arc_job=job_new[ap.arc_job[arcs]],
+            arc_load=ap.arc_load[arcs], agent_capacity=cap, job_min=ap.job_min[jobs], job_max=ap.job_max[jobs],
+            job_group=grp_new[ap.job_group[jobs]], required=ap.group_required[groups], levels=levels,
+            cliques=cliques, composition=composition, capacity=capacity, pinned=pinned, meta=dict(ap.meta),
+        )
+        return Sub(sub, arcs, jobs, fixed)
+
+
+def _sub_rows(rows: Rows, sel: I64, new_index: I64, min_len: int, *, rhs: I64 | None = None,
+              owner_map: I64 | None = None) -> Rows:
+    """Rows ``sel`` of ``rows`` with their arcs renumbered by ``new_index`` (dropped where -1)."""
+    o, arcs = _gather(rows.indptr, rows.indices, sel)
+    m = new_index[arcs] >= 0
+    o, arcs = o[m], new_index[arcs[m]]
+    lens = np.bincount(o, minlength=len(sel))
+    keep = lens >= min_len
+    ko = keep[o]
+    indptr = np.concatenate([[0], np.cumsum(lens[keep])]).astype(np.int64)
+    r = (rows.rhs if rhs is None else rhs)[sel][keep]
+    owner = rows.owner[sel][keep]
+    if owner_map is not None:
+        owner = owner_map[owner]
+    return Rows(indptr, arcs[ko].astype(np.int64), r.astype(np.int64), owner.astype(np.int64))

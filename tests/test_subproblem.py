@@ -1,0 +1,45 @@
+"""The incremental Restrictor builds exactly the sub-problem that restrict() builds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vmatch.compile import compile_problem
+from vmatch.generate import generate_city
+from vmatch.solvers.greedy import greedy
+from vmatch.solvers.subproblem import Restrictor, restrict
+
+
+def _same(a, b) -> None:  # type: ignore[no-untyped-def]
+    pa, pb = a.problem, b.problem
+    assert np.array_equal(a.arcs, b.arcs) and np.array_equal(a.jobs, b.jobs) and np.array_equal(a.fixed, b.fixed)
+    for f in ("arc_agent", "arc_job", "arc_load", "agent_capacity", "job_min", "job_max", "job_group",
+              "group_required"):
+        assert np.array_equal(getattr(pa, f), getattr(pb, f)), f
+    for f in ("cliques", "composition", "capacity", "pinned"):
+        ra, rb = getattr(pa, f), getattr(pb, f)
+        for g in ("indptr", "indices", "rhs", "owner"):
+            assert np.array_equal(getattr(ra, g), getattr(rb, g)), (f, g)
+    for la, lb in zip(pa.levels, pb.levels, strict=True):
+        assert np.array_equal(la.coef, lb.coef)
+        if la.has_share:
+            assert np.array_equal(la.share_base, lb.share_base)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_restrictor_equals_restrict(seed: int) -> None:
+    p = generate_city(120, 50, seed=seed, days=2)
+    ap = compile_problem(p).arcs
+    rng = np.random.default_rng(seed)
+    chosen = greedy(ap)
+    r = Restrictor(ap, chosen)
+    for step in range(6):
+        free = rng.random(ap.n_groups) < 0.3
+        allowed = rng.random(ap.n_arcs) < 0.7 if step % 2 else None
+        _same(r.restrict(free, allowed), restrict(ap, chosen, free, allowed=allowed))
+        # move to another feasible solution: drop a random subset of chosen arcs
+        drop = np.flatnonzero(chosen)[rng.random(int(chosen.sum())) < 0.3]
+        chosen = chosen.copy()
+        chosen[drop] = False
+        r.move(chosen)
