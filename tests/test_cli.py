@@ -150,3 +150,30 @@ def test_pair_generate_solve_verify(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.startswith("ok: "), r.stdout + r.stderr
     r = vmatch("-q", "solve", str(f))  # a pairing document is not a dispatch problem
     assert r.returncode == 2 and "vmatch pair" in r.stderr
+
+
+def test_menu_generate_and_solve_both_modes(tmp_path: Path) -> None:
+    f = tmp_path / "menu.json"
+    r = vmatch("-q", "generate", "menu", "--orders", "40", "--offers", "15", "--seed", "1", "--out", str(f))
+    assert r.returncode == 0, r.stderr
+    for mode in ("welfare", "stable"):
+        out = tmp_path / f"{mode}.json"
+        r = vmatch("-q", "menu", str(f), "--mode", mode, "--time-limit", "5", "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(out.read_text())
+        assert doc["mode"] == mode and doc["assignments"]
+    r = vmatch("-q", "solve", str(f))
+    assert r.returncode == 2 and "vmatch menu" in r.stderr
+
+
+def test_replan_after_a_decline(problem_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    assert vmatch("-q", "solve", str(problem_file), "--time-limit", "5", "--out", str(out)).returncode == 0
+    ev = tmp_path / "events.json"
+    ev.write_text(json.dumps({"declined": [["v2", "t2"]]}))
+    new = tmp_path / "new.json"
+    r = vmatch("-q", "replan", str(problem_file), str(out), str(ev), "--time-limit", "5", "--out", str(new))
+    assert r.returncode == 0, r.stderr
+    got = sorted((a["volunteer"], a["task"]) for a in json.loads(new.read_text())["assignments"])
+    assert ("v2", "t2") not in got and ("v1", "t1") in got
+    assert "changes" in r.stdout

@@ -43,3 +43,12 @@ def test_restrictor_equals_restrict(seed: int) -> None:
         chosen = chosen.copy()
         chosen[drop] = False
         r.move(chosen)
+
+
+def test_cpsat_on_an_empty_arc_problem() -> None:
+    from vmatch.arcs import ArcProblem, Level, SolveStatus
+    from vmatch.solvers.cpsat import solve_cpsat
+
+    ap = ArcProblem.build(n_agents=0, n_jobs=1, arc_agent=[], arc_job=[], levels=[Level("c", [])])
+    sol = solve_cpsat(ap, time_limit=1)
+    assert sol.status == SolveStatus.OPTIMAL and len(sol.arcs) == 0 and sol.values == (0.0,)

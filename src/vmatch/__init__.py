@@ -23,6 +23,7 @@ from vmatch.io.json_format import (
     write_problem,
     write_solution,
 )
+from vmatch.menu import MenuProblem, MenuResult, Offer, Order, Rating, ServiceItem, menu_solve
 from vmatch.model import Location, Problem, Requirement, Settings, Task, TimeWindow, Volunteer, WeeklyRule
 from vmatch.objective import Objective
 from vmatch.pairing import (
@@ -34,6 +35,8 @@ from vmatch.pairing import (
     read_pairing_problem,
     verify_pairing,
 )
+from vmatch.ratings import reliability, star_level
+from vmatch.replan import replan
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
 from vmatch.solve import solve
 from vmatch.stable import (
@@ -56,13 +59,19 @@ __all__ = [
     "InfeasibleError",
     "LevelResult",
     "Location",
+    "MenuProblem",
+    "MenuResult",
     "ModelError",
     "Objective",
+    "Offer",
+    "Order",
     "PairingProblem",
     "PairingResult",
     "Problem",
+    "Rating",
     "Requirement",
     "Result",
+    "ServiceItem",
     "Settings",
     "Shortfall",
     "Status",
@@ -83,17 +92,21 @@ __all__ = [
     "loads_solution",
     "max_weakly_stable",
     "max_weakly_stable_result",
+    "menu_solve",
     "pair",
     "problem_from_dict",
     "problem_to_dict",
     "read_pairing_problem",
     "read_problem",
     "read_solution",
+    "reliability",
+    "replan",
     "result_from_dict",
     "result_to_dict",
     "solve",
     "stable_match",
     "stable_match_with_conflicts",
+    "star_level",
     "verify",
     "verify_pairing",
     "write_problem",

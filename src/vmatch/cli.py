@@ -68,11 +68,31 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--engine", default="auto", choices=["auto", "cpsat", "relax"])
     pr.add_argument("--out", type=Path, help="write the pairing result JSON here")
 
+    mn = sub.add_parser("menu", help="menu-style service: dispatch orders to offers (点单 -> 派单)")
+    mn.add_argument("problem", type=Path)
+    mn.add_argument("--mode", default="welfare", choices=["welfare", "stable"])
+    mn.add_argument("--optimal", default="requester", choices=["requester", "provider"])
+    mn.add_argument("--time-limit", type=float, default=10.0)
+    mn.add_argument("--seed", type=int, default=0)
+    mn.add_argument("--workers", type=int, default=None)
+    mn.add_argument("--out", type=Path, help="write the menu result JSON here")
+
+    rp = sub.add_parser("replan", help="re-plan after accepts, declines, withdrawals, cancellations, additions")
+    rp.add_argument("problem", type=Path)
+    rp.add_argument("previous", type=Path)
+    rp.add_argument("events", type=Path)
+    rp.add_argument("--time-limit", type=float, default=10.0)
+    rp.add_argument("--seed", type=int, default=0)
+    rp.add_argument("--workers", type=int, default=None)
+    rp.add_argument("--out", type=Path, help="write the new solution JSON here")
+
     g = sub.add_parser("generate", help="write a synthetic problem (city, province, pairing, menu)")
     g.add_argument("kind")
     g.add_argument("--volunteers", type=int, default=200)
     g.add_argument("--tasks", type=int, default=80)
     g.add_argument("--beneficiaries", type=int, default=200, help="pairing: beneficiaries")
+    g.add_argument("--orders", type=int, default=200, help="menu: orders")
+    g.add_argument("--offers", type=int, default=60, help="menu: offers")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", type=Path, help="file to write (default: stdout)")
 
@@ -183,6 +203,42 @@ def _pair(a: argparse.Namespace) -> int:
     return 0
 
 
+def _menu(a: argparse.Namespace) -> int:
+    from vmatch.io.menu_json import read_menu_problem
+    from vmatch.menu import menu_result_to_dict, menu_solve
+
+    mp = read_menu_problem(a.problem)
+    r = menu_solve(mp, mode=a.mode, optimal=a.optimal, time_limit=a.time_limit, seed=a.seed, workers=a.workers)
+    d = menu_result_to_dict(r)
+    doc = json.dumps(d, indent=1) + "\n"
+    if a.out:
+        a.out.write_text(doc, encoding="utf-8")
+        print(f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served")
+    else:
+        sys.stdout.write(doc)
+    return 0
+
+
+def _replan(a: argparse.Namespace) -> int:
+    from vmatch.io.json_format import dumps_solution, read_problem, read_solution
+    from vmatch.io.menu_json import read_events
+    from vmatch.replan import apply_events, replan
+
+    p = read_problem(a.problem)
+    prev = read_solution(a.previous, p)
+    ev = read_events(a.events)
+    r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
+    doc = dumps_solution(r, apply_events(p, **ev))
+    if a.out:
+        a.out.write_text(doc, encoding="utf-8")
+        ch = r.stats.get("changes", {})
+        print(r.summary())
+        print(f"changes     {ch}")
+    else:
+        sys.stdout.write(doc)
+    return 0
+
+
 def _generate(a: argparse.Namespace) -> int:
     from vmatch.generate import GENERATORS
     from vmatch.io.json_format import dumps_problem
@@ -191,10 +247,15 @@ def _generate(a: argparse.Namespace) -> int:
         from vmatch.pairing import dumps_pairing_problem, generate_pairing
 
         text = dumps_pairing_problem(generate_pairing(a.beneficiaries, a.volunteers, seed=a.seed))
+    elif a.kind == "menu":
+        from vmatch.gen.menu import generate_menu
+        from vmatch.io.menu_json import dumps_menu_problem
+
+        text = dumps_menu_problem(generate_menu(a.orders, a.offers, seed=a.seed))
     elif a.kind in GENERATORS:
         text = dumps_problem(GENERATORS[a.kind](a.volunteers, a.tasks, seed=a.seed))
     else:
-        kinds = sorted([*GENERATORS, "pairing"])
+        kinds = sorted([*GENERATORS, "pairing", "menu"])
         raise ModelError(f"generate: field 'KIND' must be one of {kinds}, got {a.kind!r}")
     if a.out:
         a.out.write_text(text, encoding="utf-8")
@@ -226,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lg.addHandler(h)
         lg.setLevel(logging.INFO)
     cmds = {"solve": _solve, "verify": _verify, "explain": _explain, "generate": _generate,
-            "bench": _bench, "pair": _pair}
+            "bench": _bench, "pair": _pair, "menu": _menu, "replan": _replan}
     try:
         return cmds[a.cmd](a)
     except InfeasibleError as e:

@@ -114,7 +114,8 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
     load = ap.arc_load
     by_agent = np.argsort(ap.arc_agent, kind="stable")
     a_counts = np.bincount(ap.arc_agent, minlength=ap.n_agents)
-    for ag, arcs in enumerate(np.split(by_agent, np.cumsum(a_counts)[:-1])):
+    agent_arcs = np.split(by_agent, np.cumsum(a_counts)[:-1]) if ap.n_agents else []
+    for ag, arcs in enumerate(agent_arcs):
         cap = int(ap.agent_capacity[ag])
         if cap >= 0 and len(arcs) and int(load[arcs].sum()) > cap:
             m.add(sum(int(load[a]) * x[a] for a in arcs) <= cap)
