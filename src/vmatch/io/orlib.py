@@ -50,6 +50,11 @@ _FloatArray = npt.NDArray[np.float64]
 
 
 def _read_tokens(path: PathLike) -> tuple[str, list[str]]:
+    fname, text = _read_text(path)
+    return fname, text.split()
+
+
+def _read_text(path: PathLike) -> tuple[str, str]:
     p = Path(path)
     try:
         text = p.read_text(encoding="ascii", errors="strict")
@@ -59,10 +64,9 @@ def _read_tokens(path: PathLike) -> tuple[str, list[str]]:
         raise FormatError(f"{p}: not a plain-text number file (byte {e.start} is not ASCII)") from None
     except OSError as e:
         raise FormatError(f"{p}: cannot read ({e.strerror})") from None
-    toks = text.split()
-    if not toks:
+    if not text.split():
         raise FormatError(f"{p}: empty file")
-    return str(p), toks
+    return str(p), text
 
 
 def _numbers(fname: str, toks: list[str], start: int, count: int, what: str) -> _FloatArray:
@@ -206,8 +210,9 @@ def read_assign(path: PathLike, kind: Literal["auto", "dense", "sparse"] = "auto
         The file.
     kind : {"auto", "dense", "sparse"}
         "auto" takes the dense layout when the file holds exactly ``1 + n*n`` numbers
-        (``n`` the first one), else the sparse one (``i j cost`` triples, 1-based, with an
-        optional header ``n``; without a header n is the largest index).
+        (``n`` the first one; line breaks do not matter), else the sparse one: an optional
+        header line ``n``, then one ``i j cost`` triple per line, 1-based (without a header,
+        n is the largest index).
 
     Returns
     -------
@@ -220,7 +225,8 @@ def read_assign(path: PathLike, kind: Literal["auto", "dense", "sparse"] = "auto
     FormatError
         Garbage, truncated file, indices out of range, repeated pairs.
     """
-    fname, toks = _read_tokens(path)
+    fname, text = _read_text(path)
+    toks = text.split()
     name = Path(path).stem
     if kind not in ("auto", "dense", "sparse"):
         raise ValueError(f"kind must be 'auto', 'dense' or 'sparse', got {kind!r}")
@@ -238,10 +244,13 @@ def read_assign(path: PathLike, kind: Literal["auto", "dense", "sparse"] = "auto
             raise FormatError(f"{fname}: {len(toks) - 1 - n * n} extra tokens after the {n}x{n} matrix")
         idx = np.arange(n, dtype=np.int64)
         return _assign_problem(n, n, np.repeat(idx, n), np.tile(idx, n), cost, name)
-    head = len(toks) % 3
-    if head not in (0, 1):
-        raise FormatError(f"{fname}: {len(toks)} numbers is neither 'n' plus i-j-cost triples nor "
-                          f"an n x n matrix")
+    lines = [ln.split() for ln in text.splitlines()]
+    numbered = [(k + 1, ln) for k, ln in enumerate(lines) if ln]
+    head = 1 if len(numbered[0][1]) == 1 else 0
+    for lineno, ln in numbered[head:]:
+        if len(ln) != 3:
+            raise FormatError(f"{fname}: line {lineno} holds {len(ln)} numbers, expected 'i j cost' "
+                              f"(nor is the file an n x n matrix with n = {toks[0][:12]!r})")
     n_hdr = int(_ints(fname, toks, 0, 1, "size n", lo=1)[0]) if head else 0
     n_tri = (len(toks) - head) // 3
     if n_tri == 0:

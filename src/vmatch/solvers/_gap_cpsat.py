@@ -3,7 +3,7 @@
 :func:`solve_sub` solves the GAP restricted to some jobs, some agents (with their residual
 capacities) and some arcs, optionally with a hint; the full model is the special case of
 all of them. :func:`construct` rounds the LP solution and places the fractional jobs by a
-regret greedy.
+regret greedy; :func:`neighbours` picks the agent sets of the LNS.
 
 Examples
 --------
@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 
 from vmatch.solvers._gap_data import FloatArray, GapData, IntArray
 
-__all__ = ["SubResult", "construct", "solve_sub"]
+__all__ = ["SubResult", "construct", "neighbours", "relatedness", "solve_sub"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,42 @@ class SubResult:
     obj: int  # internal cost of the sub-problem's jobs
     bound: float  # CP-SAT lower bound on that cost
     seconds: float
+
+
+def _join(v: IntArray) -> str:
+    return ",".join(map(str, v.tolist()))
+
+
+def _model_text(g: GapData, arcs: IntArray, lj: IntArray, cap: IntArray, hint: IntArray | None,
+                upper: int | None) -> str:
+    """The CP-SAT model in protobuf text format (much faster to build than through the Python API).
+
+    Variable k is arc ``arcs[k]``; ``lj`` gives its job's local index.
+    """
+    nv = len(arcs)
+    parts = ["variables { domain: [0, 1] }\n" * nv]
+    order = np.argsort(lj, kind="stable")
+    for grp in np.split(order, np.flatnonzero(np.diff(lj[order])) + 1):
+        parts.append(f"constraints {{ exactly_one {{ literals: [{_join(grp)}] }} }}\n")
+    ag = g.agent[arcs]
+    loads = g.load[arcs]
+    order = np.argsort(ag, kind="stable")
+    for grp in np.split(order, np.flatnonzero(np.diff(ag[order])) + 1):
+        c = int(cap[ag[grp[0]]])
+        if int(loads[grp].sum()) > c:
+            parts.append(f"constraints {{ linear {{ vars: [{_join(grp)}] coeffs: [{_join(loads[grp])}] "
+                         f"domain: [0, {c}] }} }}\n")
+    every = _join(np.arange(nv))
+    costs = _join(g.cost[arcs])
+    parts.append(f"objective {{ vars: [{every}] coeffs: [{costs}] }}\n")
+    if upper is not None:
+        lo = int(np.minimum(g.cost[arcs], 0).sum())
+        parts.append(f"constraints {{ linear {{ vars: [{every}] coeffs: [{costs}] domain: [{lo}, {int(upper)}] }} }}\n")
+    if hint is not None:
+        chosen = np.zeros(g.n_arcs, np.int64)
+        chosen[hint[hint >= 0]] = 1
+        parts.append(f"solution_hint {{ vars: [{every}] values: [{_join(chosen[arcs])}] }}\n")
+    return "".join(parts)
 
 
 def solve_sub(g: GapData, arcs: IntArray, jobs: IntArray, cap: IntArray, *, hint: IntArray | None = None,
@@ -61,29 +97,8 @@ def solve_sub(g: GapData, arcs: IntArray, jobs: IntArray, cap: IntArray, *, hint
     if np.bincount(lj, minlength=len(jobs)).min() == 0:
         return SubResult("INFEASIBLE", e, 0, float("inf"), 0.0)
     model = cp_model.CpModel()
-    x = [model.new_bool_var("") for _ in range(len(arcs))]
-    order = np.argsort(lj, kind="stable")
-    cuts = np.flatnonzero(np.diff(lj[order])) + 1
-    for grp in np.split(order, cuts):
-        model.add_exactly_one([x[k] for k in grp])
-    ag = g.agent[arcs]
-    order = np.argsort(ag, kind="stable")
-    cuts = np.flatnonzero(np.diff(ag[order])) + 1
-    loads = g.load[arcs]
-    for grp in np.split(order, cuts):
-        a = int(ag[grp[0]])
-        if int(loads[grp].sum()) > int(cap[a]):
-            model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in grp], loads[grp].tolist())
-                      <= int(cap[a]))
-    obj = cp_model.LinearExpr.weighted_sum(x, g.cost[arcs].tolist())
-    model.minimize(obj)
-    if upper is not None:
-        model.add(obj <= int(upper))
-    if hint is not None:
-        chosen = np.zeros(g.n_arcs, bool)
-        chosen[hint[hint >= 0]] = True
-        for k, a in enumerate(arcs.tolist()):
-            model.add_hint(x[k], bool(chosen[a]))
+    if not model.proto.parse_text_format(_model_text(g, arcs, lj, cap, hint, upper)):  # pragma: no cover
+        raise RuntimeError("CP-SAT could not parse the GAP model")
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = max(1, int(workers))
@@ -98,11 +113,10 @@ def solve_sub(g: GapData, arcs: IntArray, jobs: IntArray, cap: IntArray, *, hint
     if name == "MODEL_INVALID":  # pragma: no cover - the model is built from checked arrays
         raise RuntimeError("CP-SAT rejected the GAP model")
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        val = np.array([solver.boolean_value(v) for v in x], dtype=bool)
-        pick = arcs[val]
+        pick = arcs[np.asarray(solver.response_proto.solution, dtype=np.int64) > 0]
         out = np.full(len(jobs), -1, np.int64)
         out[local[g.job[pick]]] = pick
-        return SubResult(name, out, int(round(solver.objective_value)), float(solver.best_objective_bound),
+        return SubResult(name, out, round(solver.objective_value), float(solver.best_objective_bound),
                          solver.wall_time)
     bound = float("inf") if st == cp_model.INFEASIBLE else -float("inf")
     return SubResult(name, e, 0, bound, solver.wall_time)
@@ -121,7 +135,7 @@ def construct(g: GapData, x: FloatArray, score: FloatArray) -> IntArray:
         over = np.flatnonzero(used > g.cap)
         if len(over) == 0:
             break
-        # numerical noise in x: drop the cheapest-to-lose job of an over-full agent
+        # numerical noise in x overfilled an agent: drop its smallest job
         a = int(over[0])
         mine = np.flatnonzero((assign >= 0) & (g.agent[np.maximum(assign, 0)] == a))
         j = int(mine[np.argmin(g.load[assign[mine]])])
@@ -148,11 +162,17 @@ def construct(g: GapData, x: FloatArray, score: FloatArray) -> IntArray:
     return assign
 
 
-def neighbours(g: GapData, assign: IntArray, rc: FloatArray, k: int, rng: np.random.Generator,
+def relatedness(rc: FloatArray) -> FloatArray:
+    """Per-arc weights for :func:`neighbours`: near 1 for arcs of small reduced cost."""
+    return np.exp(-rc / (1.0 + float(np.median(rc)))) if len(rc) else rc
+
+
+def neighbours(g: GapData, assign: IntArray, w: FloatArray, k: int, rng: np.random.Generator,
                free: npt.NDArray[np.bool_], related: bool) -> IntArray:
     """``k`` free agents: random ones, or a random seed agent and the agents most related to it.
 
-    Two agents are related when jobs of one have arcs of small reduced cost to the other.
+    Two agents are related when jobs of one have arcs of large weight ``w`` (see
+    :func:`relatedness`) to the other.
     """
     cand = np.flatnonzero(free)
     k = min(k, len(cand))
@@ -160,11 +180,10 @@ def neighbours(g: GapData, assign: IntArray, rc: FloatArray, k: int, rng: np.ran
         return np.sort(rng.choice(cand, size=k, replace=False)).astype(np.int64)
     seed_agent = int(rng.choice(cand))
     owner = g.agent[assign]
-    w = np.exp(-rc / (1.0 + float(np.median(rc))))
     mine = owner[g.job] == seed_agent  # arcs of the seed agent's jobs to any agent
-    score = np.bincount(g.agent[mine], weights=w[mine], minlength=g.m)
     theirs = g.agent == seed_agent  # arcs from the seed agent to other agents' jobs
-    score += np.bincount(owner[g.job[theirs]], weights=w[theirs], minlength=g.m)
+    score = np.asarray(np.bincount(g.agent[mine], weights=w[mine], minlength=g.m)
+                       + np.bincount(owner[g.job[theirs]], weights=w[theirs], minlength=g.m), dtype=np.float64)
     score = score * rng.uniform(0.5, 1.5, g.m)
     score[~free] = -1.0
     score[seed_agent] = np.inf

@@ -25,7 +25,9 @@ Examples
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +38,8 @@ from vmatch.arcs import ArcProblem
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+COLGEN_ARCS = 20000  # above this many arcs the LP is solved by column generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,20 +140,58 @@ def lagrangian(g: GapData, lam: FloatArray) -> tuple[float, FloatArray]:
     return bound, v - best[g.job]
 
 
-def lp_relax(g: GapData, time_limit: float | None = None) -> LpInfo:
-    """Solve the LP relaxation with HiGHS and derive the Lagrangian bound and reduced costs."""
-    idx = np.arange(g.n_arcs)
-    a_eq = sp.csr_matrix((np.ones(g.n_arcs), (g.job, idx)), shape=(g.n, g.n_arcs))
-    a_ub = sp.csr_matrix((g.load.astype(np.float64), (g.agent, idx)), shape=(g.m, g.n_arcs))
-    opts = {"time_limit": float(time_limit)} if time_limit else {}
-    res = linprog(g.cost.astype(np.float64), A_ub=a_ub, b_ub=g.cap.astype(np.float64), A_eq=a_eq,
-                  b_eq=np.ones(g.n), bounds=(0, None), method="highs", options=opts)
-    if res.status == 2:
-        z = np.zeros(g.n_arcs)
-        return LpInfo(False, z, np.zeros(g.m), math.inf, z)
-    if res.status != 0 or res.x is None:
-        bound, rc = lagrangian(g, np.zeros(g.m))
-        return LpInfo(True, np.zeros(g.n_arcs), np.zeros(g.m), bound, rc)
-    lam = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=np.float64), 0.0)
+def _cheapest_per_job(g: GapData, k: int) -> npt.NDArray[np.bool_]:
+    """Mask of the ``k`` cheapest arcs of every job."""
+    order = np.lexsort((g.cost, g.job))
+    starts = np.searchsorted(g.job[order], np.arange(g.n))
+    rank = np.empty(g.n_arcs, np.int64)
+    rank[order] = np.arange(g.n_arcs) - np.repeat(starts, np.diff(np.r_[starts, g.n_arcs]))
+    return rank < k
+
+
+def _lp(g: GapData, idx: IntArray, time_limit: float | None) -> Any:
+    ii = np.arange(len(idx))
+    a_eq = sp.csr_matrix((np.ones(len(idx)), (g.job[idx], ii)), shape=(g.n, len(idx)))
+    a_ub = sp.csr_matrix((g.load[idx].astype(np.float64), (g.agent[idx], ii)), shape=(g.m, len(idx)))
+    opts = {"time_limit": max(0.01, float(time_limit))} if time_limit else {}
+    return linprog(g.cost[idx].astype(np.float64), A_ub=a_ub, b_ub=g.cap.astype(np.float64), A_eq=a_eq,
+                   b_eq=np.ones(g.n), bounds=(0, None), method="highs-ds", options=opts)
+
+
+def lp_relax(g: GapData, time_limit: float | None = None, first_k: int = 8) -> LpInfo:
+    """Solve the LP relaxation with HiGHS and derive the Lagrangian bound and reduced costs.
+
+    Large problems are solved by column generation: the LP over the ``first_k`` cheapest
+    arcs of every job, then arcs of negative reduced cost are added until none is left
+    (the LP optimum of the whole problem). Whatever the LP returns, the bound is
+    recomputed over all arcs from the capacity duals, so it is always valid.
+    """
+    t0 = time.monotonic()
+    n_per_job = np.bincount(g.job, minlength=g.n)
+    k = first_k if g.n_arcs > COLGEN_ARCS else int(n_per_job.max(initial=0))
+    keep = _cheapest_per_job(g, k)
+    while True:
+        left = None if time_limit is None else time_limit - (time.monotonic() - t0)
+        res = _lp(g, np.flatnonzero(keep), left)
+        restricted = not keep.all()
+        if res.status == 2 and restricted:  # infeasible with few arcs: widen
+            k *= 4
+            keep |= _cheapest_per_job(g, k)
+            continue
+        if res.status == 2:
+            z = np.zeros(g.n_arcs)
+            return LpInfo(False, z, np.zeros(g.m), math.inf, z)
+        if res.status != 0 or res.x is None:
+            bound, rc = lagrangian(g, np.zeros(g.m))
+            return LpInfo(True, np.zeros(g.n_arcs), np.zeros(g.m), bound, rc)
+        lam = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=np.float64), 0.0)
+        u = np.asarray(res.eqlin.marginals, dtype=np.float64)
+        price = g.cost + lam[g.agent] * g.load - u[g.job]
+        enter = ~keep & (price < -1e-6)
+        if not enter.any():
+            break
+        keep |= enter
+    x = np.zeros(g.n_arcs)
+    x[np.flatnonzero(keep)] = res.x
     bound, rc = lagrangian(g, lam)
-    return LpInfo(True, np.asarray(res.x, dtype=np.float64), lam, bound, rc)
+    return LpInfo(True, x, lam, bound, rc)
