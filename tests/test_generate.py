@@ -259,12 +259,9 @@ def test_overlap_counts_by_hand() -> None:
     assert overlap_counts(np.zeros(0, dtype=np.int64), start[:0], end[:0]).size == 0
 
 
-def test_generation_is_light() -> None:
-    import time
-
-    t0 = time.perf_counter()
+def test_generation_sizes_at_a_few_thousand() -> None:
+    # timing lives in benchmarks/generator_stats.py, not in the unit tests
     p = generate_city(3000, 1500, seed=3)
-    assert time.perf_counter() - t0 < 10.0  # about 0.2 s on an idle core
     assert math.isclose(len(p.tasks) / len(p.volunteers), 0.5)
 
 

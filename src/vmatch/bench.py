@@ -36,6 +36,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
+from vmatch.errors import FormatError
 from vmatch.io.orlib import read_assign, read_gap
 
 __all__ = ["Instance", "baseline_cpsat", "baseline_highs", "format_summary", "plot_gaps", "run_suite",
@@ -197,6 +198,13 @@ def run_suite(name: str, time_limit: float | None = None, out_csv: str | Path | 
     """
     from vmatch.solvers.gap import solve_gap
 
+    if name == "city-small":
+        from vmatch.bench_city import run_city_suite
+
+        if out_csv is None and out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            out_csv = Path(out_dir) / f"{name}.csv"
+        return run_city_suite(time_limit, out_csv, progress, workers=workers, stream=stream)
     tl = SUITES.get(name, 10.0) if time_limit is None else float(time_limit)
     inst = suite_instances(name, data_dir)
     if only:
@@ -265,14 +273,16 @@ def solve_research_file(path: str | Path, fmt: str, problem: int = 1, time_limit
                         workers: int | None = None) -> dict[str, Any]:
     """Solve an OR-Library file (``fmt`` "gap", or "assign") and return a JSON-ready summary.
 
-    ``problem`` is 1-based (OR-Library's numbering) for multi-problem GAP files.
+    ``problem`` is 1-based (OR-Library's numbering) for multi-problem GAP files (1 for a
+    single-problem file); FormatError when out of range.
     ``agent_of_job`` lists the 0-based agent chosen for every job.
     """
     if fmt == "gap":
         got = read_gap(path)
-        ap = got[problem - 1] if isinstance(got, list) and 1 <= problem <= len(got) else got
-        if isinstance(ap, list):
-            raise ValueError(f"{path}: problem {problem} out of range 1..{len(ap)}")
+        count = len(got) if isinstance(got, list) else 1
+        if not 1 <= problem <= count:
+            raise FormatError(f"{path}: problem {problem} out of range 1..{count}")
+        ap = got[problem - 1] if isinstance(got, list) else got
     elif fmt == "assign":
         ap = read_assign(path)
     else:
@@ -283,5 +293,5 @@ def solve_research_file(path: str | Path, fmt: str, problem: int = 1, time_limit
     agent = np.full(ap.n_jobs, -1, np.int64)
     agent[ap.arc_job[sol.arcs]] = ap.arc_agent[sol.arcs]
     return {"name": ap.meta.get("name"), "format": fmt, "agents": ap.n_agents, "jobs": ap.n_jobs,
-            "status": sol.status.value, "value": sol.values[0], "bound": sol.bounds[0],
-            "seconds": round(sol.wall_seconds, 3), "agent_of_job": agent.tolist()}
+            "status": sol.status.value, "objective": sol.values[0], "bound": sol.bounds[0],
+            "wall_seconds": round(sol.wall_seconds, 3), "agent_of_job": agent.tolist()}

@@ -22,8 +22,12 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import math
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +35,16 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from vmatch.solvers._gap_data import GapData, IntArray
 
-__all__ = ["MipResult", "solve_mip"]
+if TYPE_CHECKING:
+    from vmatch.solvers._gap_search import State
+
+__all__ = ["CORE_PER_JOB", "MIP_WARMUP", "ROUND_SHARE", "MipResult", "MipSide", "solve_mip"]
+
+logger = logging.getLogger("vmatch.solvers.gap")
+
+MIP_WARMUP = 0.05  # HiGHS starts beside the LNS after this share of the time limit
+CORE_PER_JOB = 2.0  # arcs per job in HiGHS' first core (doubled each round)
+ROUND_SHARE = 0.5  # share of the time left that a (non-exact) core round may use
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +87,76 @@ def solve_mip(g: GapData, arcs: IntArray, time_limit: float, ub_filter: float | 
     if res.status == 2:  # no solution among these arcs: none cheaper than ub_filter
         return MipResult("OPTIMAL" if math.isfinite(ub_filter) else "INFEASIBLE", None, ub_filter)
     return MipResult("FEASIBLE" if assign is not None else "UNKNOWN", assign, min(bound, ub_filter))
+
+
+class MipSide:
+    """HiGHS on growing cores of the GAP in a side thread, started after a warm-up.
+
+    Round r solves the arcs of reduced cost at most ``delta_r`` (plus the incumbent's),
+    with ``delta_r`` the larger of ``2**r`` cost units and the reduced cost that admits
+    about ``CORE_PER_JOB * 2**r`` arcs per job, for at most ``ROUND_SHARE`` of the time
+    left; once the core covers every arc kept by reduced-cost fixing, the round is exact
+    (it may use all the time left) and its bound counts.
+    """
+
+    def __init__(self, st: State, start_after: float) -> None:
+        self.start_at = time.monotonic() + start_after
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.future: Future[MipResult] | None = None
+        self.per_job = CORE_PER_JOB
+        self.unit = 1.0
+        self.exact = False
+        self.done = False
+
+    def _core(self, st: State) -> tuple[IntArray, bool]:
+        g, rc = st.g, st.rc
+        kept = st.kept_arcs()
+        want = int(self.per_job * g.n)
+        if 2 * want >= len(kept):  # the core would be most of it: go exact
+            return kept, True
+        delta = max(float(np.partition(rc[kept], want)[want]), self.unit * g.scale)
+        keep = np.zeros(g.n_arcs, bool)
+        keep[kept[rc[kept] <= delta]] = True
+        keep[st.assign] = True
+        arcs = np.flatnonzero(keep)
+        return (kept, True) if len(arcs) == len(kept) else (arcs, False)
+
+    def poll(self, st: State) -> bool:
+        """Start or collect a round; True while one runs."""
+        if self.done or st.done():
+            return False
+        if self.future is None:
+            if time.monotonic() < self.start_at:
+                return False
+            if st.left() < 0.5 or self.exact:
+                self.done = True
+                return False
+            arcs, self.exact = self._core(st)
+            ub = float(st.ub) if self.exact else None
+            limit = st.left() - 0.05 if self.exact else ROUND_SHARE * st.left()
+            self.future = self.pool.submit(solve_mip, st.g, arcs, limit, ub)
+            logger.log(st.level, "gap: HiGHS on %d arcs (%s, %.2fs left)", len(arcs),
+                       "exact" if self.exact else "core", st.left())
+            return True
+        if not self.future.done():
+            return True
+        self._collect(st)
+        return False
+
+    def _collect(self, st: State) -> None:
+        assert self.future is not None
+        r = self.future.result()
+        self.future = None
+        self.per_job *= 2
+        self.unit *= 2
+        if r.assign is not None:
+            st.offer(r.assign, "HiGHS")
+        st.raise_lb(min(r.bound, st.ub))
+        st.proven |= r.status == "OPTIMAL"
+
+    def finish(self, st: State) -> None:
+        """Wait for a running round (bounded by its time limit) and take its results."""
+        if self.future is not None:
+            self._collect(st)
+        self.pool.shutdown()
+        self.done = True

@@ -49,16 +49,8 @@ import numpy as np
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.solvers._gap_cpsat import construct
 from vmatch.solvers._gap_data import GapData, lp_relax
-from vmatch.solvers._gap_search import (
-    FULL_PARAMS,
-    MIP_WARMUP,
-    SMALL_ARCS,
-    MipSide,
-    State,
-    full,
-    lns,
-    repair,
-)
+from vmatch.solvers._gap_mip import MIP_WARMUP, MipSide
+from vmatch.solvers._gap_search import FULL_PARAMS, SMALL_ARCS, State, full, lns, repair
 
 __all__ = ["solve_gap"]
 
