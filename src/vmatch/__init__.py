@@ -23,6 +23,7 @@ from vmatch.io.json_format import (
     write_problem,
     write_solution,
 )
+from vmatch.io.orlib import read_assign, read_gap
 from vmatch.menu import MenuProblem, MenuResult, Offer, Order, Rating, ServiceItem, menu_solve
 from vmatch.model import Location, Problem, Requirement, Settings, Task, TimeWindow, Volunteer, WeeklyRule
 from vmatch.objective import Objective
@@ -55,6 +56,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Assignment",
     "Beneficiary",
+    "read_assign",
+    "read_gap",
     "FormatError",
     "InfeasibleError",
     "LevelResult",
