@@ -56,8 +56,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Assignment",
     "Beneficiary",
-    "read_assign",
-    "read_gap",
     "FormatError",
     "InfeasibleError",
     "LevelResult",
@@ -99,6 +97,8 @@ __all__ = [
     "pair",
     "problem_from_dict",
     "problem_to_dict",
+    "read_assign",
+    "read_gap",
     "read_pairing_problem",
     "read_problem",
     "read_solution",
