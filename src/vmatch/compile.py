@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,10 +274,15 @@ def _composition(tb: el.Tables, arc_v: I64, arc_job: I64, job_task: I64) -> Rows
     return csr_from_lists(rows, rhs, owner)
 
 
-def compile_problem(problem: Problem, objective: Objective | None = None) -> Compiled:
+def compile_problem(problem: Problem, objective: Objective | None = None, *,
+                    pairs: Callable[[el.Tables], tuple[I64, I64]] | None = None,
+                    person: I64 | None = None) -> Compiled:
     """Build the arc problem of ``problem`` (see the module docstring).
 
     ``objective`` chooses the levels (default: :class:`~vmatch.objective.Objective`).
+    ``pairs`` replaces the k-d tree search for candidate (volunteer, task) pairs (the rules
+    still filter them; the caller vouches that no other pair could serve). ``person[v]``
+    groups volunteers who are one person: their arcs share the conflict rows.
 
     Raises
     ------
@@ -289,7 +295,12 @@ def compile_problem(problem: Problem, objective: Objective | None = None) -> Com
     job_task, job_start, first = _jobs(tb, st.time_step_minutes)
     job_end = job_start + tb.tdur[job_task]
 
-    v, t = candidate_pairs(tb)
+    if pairs is None:
+        v, t = candidate_pairs(tb)
+    else:
+        v, t = pairs(tb)
+        keep = el.skill_ok(tb, v, t) & el.attribute_ok(tb, v, t) & el.forbidden_ok(tb, v, t)
+        v, t = v[keep], t[keep]
     km = el.distance_km(tb, v, t)
     keep = km <= tb.vradius[v] * (1 + 1e-9)
     v, t, km = v[keep], t[keep], km[keep]
@@ -317,7 +328,7 @@ def compile_problem(problem: Problem, objective: Objective | None = None) -> Com
                                       (f"pinned {vid}->{tid}",))
             pinned_rows.append(order[starts[i]:ends[i]])
 
-    cliques = _conflicts(tb, arc_v, arc_t, s, e, arc_km, st.travel_speed_kmh)
+    cliques = _conflicts(tb, arc_v if person is None else person[arc_v], arc_t, s, e, arc_km, st.travel_speed_kmh)
     capacity = _day_rows(tb, arc_v, s, dur)
     composition = _composition(tb, arc_v, arc_job, job_task)
     required = np.zeros(tb.nt, bool)

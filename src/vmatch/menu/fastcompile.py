@@ -24,7 +24,6 @@ True
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -32,13 +31,11 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from vmatch import eligibility as el
-from vmatch.arcs import ArcProblem, csr_from_lists
-from vmatch.compile import Compiled, _by_key, _composition, _conflicts, _day_rows, _expand, _jobs
-from vmatch.errors import InfeasibleError
+from vmatch.compile import Compiled
 from vmatch.geo import EARTH_RADIUS_KM, unit_xyz
 from vmatch.menu.model import ITEM_ATTRIBUTE
 from vmatch.model import Problem
-from vmatch.objective import Objective, build_levels
+from vmatch.objective import Objective
 
 __all__ = ["by_item", "compile_by_item", "near_pairs"]
 
@@ -111,51 +108,9 @@ def compile_by_item(problem: Problem, objective: Objective | None = None, person
     buckets = by_item(problem)
     if buckets is None and candidates is None:
         return compile_problem(problem, objective)
-    t0 = time.perf_counter()
-    tb = el.Tables(problem)
-    st = problem.settings
-    job_task, job_start, first = _jobs(tb, st.time_step_minutes)
-    job_end = job_start + tb.tdur[job_task]
-    v, t = candidates if candidates is not None else _pairs(tb, buckets or {})
-    keep = el.skill_ok(tb, v, t) & el.attribute_ok(tb, v, t)
-    v, t = v[keep], t[keep]
-    keep = el.forbidden_ok(tb, v, t)
-    v, t = v[keep], t[keep]
-    km = el.distance_km(tb, v, t)
-    keep = km <= tb.vradius[v] * (1 + 1e-9)
-    v, t, km = v[keep], t[keep], km[keep]
-    arc_v, arc_job = _expand(v, t, first)
-    arc_km = np.repeat(km, first[t + 1] - first[t])
-    arc_t = job_task[arc_job]
-    s, e = job_start[arc_job], job_end[arc_job]
-    dur = e - s
-    keep = (el.available_ok(tb, arc_v, s, e) & el.workload_ok(tb, arc_v, dur)
-            & el.certificate_ok(tb, arc_v, arc_t, e))
-    arc_v, arc_job, arc_t, s, e, dur = arc_v[keep], arc_job[keep], arc_t[keep], s[keep], e[keep], dur[keep]
-    arc_km = arc_km[keep]
-    pinned_rows = []
-    if problem.pinned:
-        pair_key = arc_v * tb.nt + arc_t
-        order, starts, ends = _by_key(pair_key)
-        keys = pair_key[order[starts]]
-        for vid, tid in problem.pinned:
-            k = problem.volunteer_index(vid) * tb.nt + problem.task_index(tid)
-            i = int(np.searchsorted(keys, k))
-            if i >= len(keys) or keys[i] != k:
-                raise InfeasibleError(f"pinned pair ({vid!r}, {tid!r}) breaks a hard rule", (f"pinned {vid}->{tid}",))
-            pinned_rows.append(order[starts[i]:ends[i]])
-    who = arc_v if person is None else person[arc_v]
-    cliques = _conflicts(tb, who, arc_t, s, e, arc_km, st.travel_speed_kmh)
-    ap = ArcProblem.build(
-        n_agents=tb.nv, n_jobs=len(job_task), arc_agent=arc_v, arc_job=arc_job, arc_load=dur,
-        agent_capacity=tb.vmax, job_min=tb.tmin[job_task], job_max=tb.thead[job_task], job_group=job_task,
-        required=np.zeros(tb.nt, bool),
-        levels=build_levels(problem, objective or Objective(), arc_v, arc_t, arc_km, dur),
-        cliques=cliques, composition=_composition(tb, arc_v, arc_job, job_task), capacity=_day_rows(tb, arc_v, s, dur),
-        pinned=csr_from_lists(pinned_rows),
-        meta={"kind": "dispatch", "job_start": job_start, "job_end": job_end, "group_lat": tb.tlat,
-              "group_lon": tb.tlon},
-    )
-    log.info("compiled by item: %d items, %d arcs, %d cliques in %.2fs", len(buckets or {}), ap.n_arcs,
-             len(cliques), time.perf_counter() - t0)
-    return Compiled(problem, tb, ap, job_task, job_start, arc_km, time.perf_counter() - t0)
+    c = compile_problem(problem, objective,
+                        pairs=lambda tb: candidates if candidates is not None else _pairs(tb, buckets or {}),
+                        person=person)
+    log.info("compiled by item: %d items, %d arcs, %d cliques in %.2fs", len(buckets or {}), c.arcs.n_arcs,
+             len(c.arcs.cliques), c.build_seconds)
+    return c
