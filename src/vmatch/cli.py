@@ -118,14 +118,20 @@ def _solve(a: argparse.Namespace) -> int:
     obj = Objective.parse(a.objective, a.weights)
     p = read_problem(a.problem)
     r = solve(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, objective=obj, log_search=a.log_search)
-    doc = dumps_solution(r, p)
-    if a.out:
-        a.out.write_text(doc, encoding="utf-8")
-    elif not a.summary:
-        sys.stdout.write(doc)
-    if a.summary or a.out:
+    if a.summary and not a.out:
         print(r.summary())
+    else:
+        _emit(dumps_solution(r, p), a.out, r.summary())
     return 0
+
+
+def _emit(doc: str, out: Path | None, summary: str) -> None:
+    """Write ``doc`` to ``out`` and print ``summary``; without ``out``, write ``doc`` to stdout."""
+    if out:
+        out.write_text(doc, encoding="utf-8")
+        print(summary)
+    else:
+        sys.stdout.write(doc)
 
 
 def _verify(a: argparse.Namespace) -> int:
@@ -194,12 +200,7 @@ def _pair(a: argparse.Namespace) -> int:
 
     p = read_pairing_problem(a.problem)
     r = pair(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, engine=a.engine)
-    doc = dumps_pairing_result(r)
-    if a.out:
-        a.out.write_text(doc, encoding="utf-8")
-        print(f"status {r.status.value}: {len(r.pairs)} pairs, {len(r.unpaired)} unpaired")
-    else:
-        sys.stdout.write(doc)
+    _emit(dumps_pairing_result(r), a.out, f"status {r.status.value}: {len(r.pairs)} pairs, {len(r.unpaired)} unpaired")
     return 0
 
 
@@ -210,12 +211,8 @@ def _menu(a: argparse.Namespace) -> int:
     mp = read_menu_problem(a.problem)
     r = menu_solve(mp, mode=a.mode, optimal=a.optimal, time_limit=a.time_limit, seed=a.seed, workers=a.workers)
     d = menu_result_to_dict(r)
-    doc = json.dumps(d, indent=1) + "\n"
-    if a.out:
-        a.out.write_text(doc, encoding="utf-8")
-        print(f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served")
-    else:
-        sys.stdout.write(doc)
+    _emit(json.dumps(d, indent=1) + "\n", a.out,
+          f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served")
     return 0
 
 
@@ -228,14 +225,7 @@ def _replan(a: argparse.Namespace) -> int:
     prev = read_solution(a.previous, p)
     ev = read_events(a.events)
     r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
-    doc = dumps_solution(r, apply_events(p, **ev))
-    if a.out:
-        a.out.write_text(doc, encoding="utf-8")
-        ch = r.stats.get("changes", {})
-        print(r.summary())
-        print(f"changes     {ch}")
-    else:
-        sys.stdout.write(doc)
+    _emit(dumps_solution(r, apply_events(p, **ev)), a.out, f"{r.summary()}\nchanges     {r.stats.get('changes', {})}")
     return 0
 
 
