@@ -13,7 +13,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -24,7 +23,7 @@ from vmatch._pairing_compile import PairingCompiled
 from vmatch._pairing_elig import PAIR_RULES
 from vmatch._pairing_week import DAY
 from vmatch.arcs import ArcSolution, SolveStatus
-from vmatch.result import LevelResult, Status
+from vmatch.result import FirstLevel, LevelResult, Status
 
 __all__ = ["DroppedPair", "Pair", "PairingResult", "Unpaired", "decode_pairing"]
 
@@ -76,7 +75,7 @@ class DroppedPair:
 
 
 @dataclass(frozen=True, slots=True)
-class PairingResult:
+class PairingResult(FirstLevel):
     """Outcome of a pairing.
 
     Attributes
@@ -111,21 +110,6 @@ class PairingResult:
         object.__setattr__(self, "new", tuple(sorted(self.new)))
         object.__setattr__(self, "dropped", tuple(sorted(self.dropped)))
         object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
-
-    @property
-    def objective(self) -> float:
-        """Value of the first level (weighted beneficiaries paired)."""
-        return self.levels[0].value if self.levels else math.nan
-
-    @property
-    def bound(self) -> float:
-        """Proven bound on the first level."""
-        return self.levels[0].bound if self.levels else math.nan
-
-    @property
-    def gap(self) -> float:
-        """Relative gap of the first level (0.0 when proven, inf when unknown)."""
-        return self.levels[0].gap if self.levels else math.inf
 
     def by_volunteer(self) -> dict[str, list[str]]:
         """Volunteer id to the ids of their beneficiaries."""

@@ -19,7 +19,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Assignment", "LevelResult", "Result", "Shortfall", "Status"]
+__all__ = ["Assignment", "FirstLevel", "LevelResult", "Result", "Shortfall", "Status"]
 
 
 class Status(Enum):
@@ -80,6 +80,31 @@ class LevelResult:
     def gap(self) -> float:
         """Relative gap ``|bound - value| / max(|bound|, 1e-9)``; 0 when proven."""
         return _gap(self.value, self.bound)
+
+
+class FirstLevel:
+    """``objective``, ``bound`` and ``gap`` read from the first of a result's ``levels``.
+
+    For results (pairing, menu) that keep their values only per level.
+    """
+
+    __slots__ = ()
+    levels: tuple[LevelResult, ...]
+
+    @property
+    def objective(self) -> float:
+        """Value of the first level (NaN when there is none)."""
+        return self.levels[0].value if self.levels else math.nan
+
+    @property
+    def bound(self) -> float:
+        """Bound of the first level (NaN when there is none)."""
+        return self.levels[0].bound if self.levels else math.nan
+
+    @property
+    def gap(self) -> float:
+        """Relative gap of the first level (0.0 when proven, inf when unknown)."""
+        return self.levels[0].gap if self.levels else math.inf
 
 
 def _gap(value: float, bound: float) -> float:

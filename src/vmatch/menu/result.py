@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from vmatch.model import Problem
-from vmatch.result import LevelResult, Result, Status
+from vmatch.result import FirstLevel, LevelResult, Result, Status
 
 __all__ = ["MENU_SOLUTION_FORMAT", "REASON_NAMES", "MenuAssignment", "MenuResult", "menu_reasons",
            "menu_result_to_dict"]
@@ -58,7 +58,7 @@ class MenuAssignment:
 
 
 @dataclass(frozen=True, slots=True)
-class MenuResult:
+class MenuResult(FirstLevel):
     """The outcome of a menu round.
 
     Attributes
@@ -99,21 +99,6 @@ class MenuResult:
                                                                for k, v in self.unserved.items()}))
         object.__setattr__(self, "breakdown", MappingProxyType(dict(self.breakdown)))
         object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
-
-    @property
-    def objective(self) -> float:
-        """Value of the first level (priority-weighted orders served)."""
-        return self.levels[0].value if self.levels else math.nan
-
-    @property
-    def bound(self) -> float:
-        """Bound of the first level (NaN for a stable matching)."""
-        return self.levels[0].bound if self.levels else math.nan
-
-    @property
-    def gap(self) -> float:
-        """Relative gap of the first level (inf when unknown)."""
-        return self.levels[0].gap if self.levels else math.inf
 
     def by_order(self) -> dict[str, MenuAssignment]:
         """Order id to its assignment."""
