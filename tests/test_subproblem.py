@@ -52,3 +52,46 @@ def test_cpsat_on_an_empty_arc_problem() -> None:
     ap = ArcProblem.build(n_agents=0, n_jobs=1, arc_agent=[], arc_job=[], levels=[Level("c", [])])
     sol = solve_cpsat(ap, time_limit=1)
     assert sol.status == SolveStatus.OPTIMAL and len(sol.arcs) == 0 and sol.values == (0.0,)
+
+
+def test_try_move_accepts_feasible_and_rejects_a_collision() -> None:
+    p = generate_city(120, 50, seed=3, days=2)
+    ap = compile_problem(p).arcs
+    chosen = greedy(ap)
+    r = Restrictor(ap, chosen)
+    # dropping arcs always fits
+    fewer = chosen.copy()
+    fewer[np.flatnonzero(chosen)[:3]] = False
+    assert r.try_move(fewer)
+    assert np.array_equal(r.chosen, fewer)
+    # an unchosen arc that shares a clique row with a chosen arc of the same agent collides
+    rows = ap.cliques
+    clash = None
+    for k in range(len(rows)):
+        arcs = rows.row(k)
+        if fewer[arcs].any() and (~fewer[arcs]).any():
+            clash = int(arcs[~fewer[arcs]][0])
+            break
+    assert clash is not None
+    before = r.restrict(np.ones(ap.n_groups, bool))
+    bad = fewer.copy()
+    bad[clash] = True
+    assert not r.try_move(bad)
+    assert np.array_equal(r.chosen, fewer)  # state restored
+    _same(r.restrict(np.ones(ap.n_groups, bool)), before)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lns_with_two_lanes_stays_feasible(seed: int) -> None:
+    from vmatch.solve import decode
+    from vmatch.solvers.lns import solve_lns
+    from vmatch.verify import verify
+
+    p = generate_city(300, 150, seed=seed, days=2)
+    c = compile_problem(p)
+    ap = c.arcs
+    start = greedy(ap)
+    sol = solve_lns(ap, time_limit=3, seed=seed, workers=2, start=start, lanes=2)
+    assert ap.check(sol.arcs) == []
+    assert sol.values[0] >= ap.levels[0].coef[start].sum()
+    assert verify(p, decode(c, sol)) == []

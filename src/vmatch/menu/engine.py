@@ -176,7 +176,10 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
         elif sol.status == SolveStatus.UNKNOWN and start is not None:
             sol = _as_solution(ap, start, "start")
     else:
-        sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: level_bounds(ap))
+        # one lane: a menu's parts are large and gain more from CP-SAT's second worker than from
+        # a second part solved beside them (20k x 5k welfare: about 24,430 against 24,370 in 30 s)
+        sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: level_bounds(ap),
+                        lanes=1)
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(ap, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),

@@ -21,8 +21,10 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
 import numpy as np
@@ -32,7 +34,7 @@ from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.geo import haversine_km
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.greedy import greedy, scarcity_preference
-from vmatch.solvers.subproblem import Restrictor
+from vmatch.solvers.subproblem import Restrictor, Sub
 
 __all__ = ["fold_weights", "lex_key", "solve_lns"]
 
@@ -41,6 +43,13 @@ B = npt.NDArray[np.bool_]
 
 #: CP-SAT parameters for the small, hinted sub-problems: light presolve.
 LNS_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0}
+#: Problems with at least this many arcs solve two parts side by side (see :func:`solve_lns`).
+LANE_MIN_ARCS = 20_000
+
+
+def _cores(workers: int | None) -> int:
+    """Threads to use in all: ``workers``, else the machine's cores (at most 8)."""
+    return workers if workers else min(8, os.cpu_count() or 1)
 
 
 def fold_weights(ap: ArcProblem) -> list[int]:
@@ -76,7 +85,7 @@ def _near(ap: ArcProblem, seed: int, rng: np.random.Generator, budget: int, grou
     return free
 
 
-def _neighbourhood(ap: ArcProblem, chosen: B, rng: np.random.Generator, size: int,
+def _neighbourhood(ap: ArcProblem, rng: np.random.Generator, size: int,
                    agents_of_group: list[npt.NDArray[np.int64]], groups_of_agent: list[npt.NDArray[np.int64]],
                    short: npt.NDArray[np.int64]) -> B:
     use_short = len(short) > 0 and rng.random() < 0.8
@@ -105,11 +114,17 @@ def _neighbourhood(ap: ArcProblem, chosen: B, rng: np.random.Generator, size: in
 
 def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
-              sub_time: float = 1.0, first_share: float = 0.6) -> ArcSolution:
+              sub_time: float = 1.0, first_share: float = 0.6, lanes: int | None = None) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
     ``bound`` returns per-level bounds valid for the full problem (only the first is
-    required; the others may be NaN); without it the bounds are NaN.
+    required; the others may be NaN); without it the bounds are NaN. It is computed while
+    the first parts are solved.
+
+    ``lanes`` parts are solved side by side in threads (CP-SAT releases the GIL), each on
+    its own groups, with the cores shared between them; a part's answer is merged when it
+    still fits the current solution (:meth:`Restrictor.try_move`). Default: 2 when there
+    are 2 cores or more and at least ``LANE_MIN_ARCS`` arcs, else 1.
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -140,48 +155,87 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
         ge = np.zeros(ap.n_groups, np.int64)
         np.minimum.at(gs, ap.job_group, ap.meta["job_start"])
         np.maximum.at(ge, ap.job_group, ap.meta["job_end"])
-    size, budget, steps, better = 40, 6000, 0, 0
-    bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
-    while time.perf_counter() - t0 < time_limit - 0.05:
-        steps += 1
-        filled = np.bincount(ap.arc_job[chosen], minlength=ap.n_jobs)
-        cap_job = np.bincount(ap.arc_job, minlength=ap.n_jobs)
-        short_jobs = filled < np.minimum(ap.job_max, cap_job)
-        short = np.unique(ap.job_group[short_jobs])
-        if spatial and steps % 2:
-            use_short = len(short) > 0 and rng.random() < 0.8
-            g0 = int(rng.choice(short)) if use_short else int(rng.integers(ap.n_groups))
-            free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
-        else:
-            free = _neighbourhood(ap, chosen, rng, size, agents_of_group, groups_of_agent, short)
-        sub = rx.restrict(free, allowed=shortlist)
-        hint = np.flatnonzero(chosen[sub.arcs])
-        left = time_limit - (time.perf_counter() - t0)
-        # first phase: the first level only (bigger parts, faster); then every level
-        first_phase = time.perf_counter() - t0 < first_share * time_limit
-        sp = replace(sub.problem, levels=sub.problem.levels[:1]) if first_phase else sub.problem
-        sol = solve_cpsat(sp, time_limit=max(0.05, min(sub_time, left)), seed=int(rng.integers(1 << 30)),
-                          workers=workers, hint=hint, params=LNS_PARAMS)
-        if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            cand = np.zeros(ap.n_arcs, bool)
-            cand[sub.lift(sol.arcs)] = True
-            k2 = lex_key(ap, cand)
-            log.debug("lns step %d: %d groups, %d arcs, %s, %s -> %s", steps, int(free.sum()),
-                      sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
-            if k2 > key:
-                chosen, key = cand, k2
-                rx.move(chosen)
-                better += 1
-        grow = sol.status == SolveStatus.OPTIMAL
-        if spatial and steps % 2:
-            budget = int(min(budget * 1.2, 50000)) if grow else max(200, int(budget * 0.8))
-        else:
-            size = int(min(size * 1.25, 2000)) if grow else max(10, int(size * 0.8))
+    size, budget, steps, better, collided = 40, 6000, 0, 0, 0
+    n_lanes = lanes if lanes is not None else (2 if _cores(workers) >= 2 and ap.n_arcs >= LANE_MIN_ARCS else 1)
+    lane_workers = workers if n_lanes == 1 else max(1, _cores(workers) // n_lanes)
+    busy = np.zeros(ap.n_groups, bool)  # groups freed in a part being solved
+    busy_agent = np.zeros(ap.n_agents, bool)  # agents with arcs in a part being solved
+    inflight: dict[Future[ArcSolution], tuple[bool, B, Sub]] = {}
+    bounds: tuple[float, ...] | None = None
+    cap_job = np.bincount(ap.arc_job, minlength=ap.n_jobs)
+    with ThreadPoolExecutor(max_workers=n_lanes) as pool:
+        while True:
+            # keep every lane busy with a part whose groups no other lane holds
+            while len(inflight) < n_lanes and time.perf_counter() - t0 < time_limit - 0.05:
+                steps += 1
+                filled = np.bincount(ap.arc_job[chosen], minlength=ap.n_jobs)
+                short_jobs = filled < np.minimum(ap.job_max, cap_job)
+                # a part leaves out the groups another lane holds, and starts from a group that no
+                # agent of another lane could serve (so that parts side by side rarely collide)
+                taken = busy
+                if inflight:
+                    taken = busy | (np.bincount(arc_group, weights=busy_agent[ap.arc_agent], minlength=ap.n_groups) > 0)
+                short = np.unique(ap.job_group[short_jobs & ~taken[ap.job_group]])
+                near = spatial and steps % 5 != 0  # the spatial parts are the ones that improve
+                if near:
+                    use_short = len(short) > 0 and rng.random() < 0.8
+                    seeds = short if use_short else np.flatnonzero(~taken)
+                    g0 = int(rng.choice(seeds)) if len(seeds) else int(rng.integers(ap.n_groups))
+                    free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
+                else:
+                    free = _neighbourhood(ap, rng, size, agents_of_group, groups_of_agent, short)
+                free &= ~busy
+                if not free.any():
+                    break
+                sub = rx.restrict(free, allowed=shortlist)
+                hint = np.flatnonzero(chosen[sub.arcs])
+                left = time_limit - (time.perf_counter() - t0)
+                # first phase: the first level only (bigger parts, faster); then every level
+                first_phase = time.perf_counter() - t0 < first_share * time_limit
+                sp = replace(sub.problem, levels=sub.problem.levels[:1]) if first_phase else sub.problem
+                fut = pool.submit(solve_cpsat, sp, time_limit=max(0.05, min(sub_time, left)),
+                                  seed=int(rng.integers(1 << 30)), workers=lane_workers, hint=hint, params=LNS_PARAMS)
+                inflight[fut] = (near, free, sub)
+                busy |= free
+                busy_agent[ap.arc_agent[sub.arcs]] = True
+            if bounds is None:  # computed while the first parts are being solved
+                bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
+            if not inflight:
+                if time.perf_counter() - t0 < time_limit - 0.05:
+                    continue
+                break
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                near, free, sub = inflight.pop(fut)
+                busy &= ~free
+                busy_agent[ap.arc_agent[sub.arcs]] = False
+                sol = fut.result()
+                if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+                    cand = chosen.copy()
+                    cand[rx.group_arcs(free)] = False
+                    cand[sub.arcs[sol.arcs]] = True
+                    k2 = lex_key(ap, cand)
+                    log.debug("lns step %d (%s): %d groups, %d arcs, %s, %s -> %s", steps, "near" if near else "bfs",
+                              int(free.sum()), sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
+                    if k2 > key:
+                        if rx.try_move(cand):
+                            chosen, key = cand, k2
+                            better += 1
+                        else:
+                            collided += 1
+                grow = sol.status == SolveStatus.OPTIMAL
+                if near:
+                    budget = int(min(budget * 1.2, 50000)) if grow else max(200, int(budget * 0.8))
+                else:
+                    size = int(min(size * 1.25, 2000)) if grow else max(10, int(size * 0.8))
+    if bounds is None:
+        bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
     arcs = np.flatnonzero(chosen).astype(np.int64)
     jobs = np.unique(ap.arc_job[arcs]).astype(np.int64)
     values = tuple(lv.value(arcs, jobs) for lv in ap.levels)
-    log.info("lns: %d steps, %d improvements, final %s", steps, better, values)
+    log.info("lns: %d steps, %d improvements (%d more collided with another lane's), final %s", steps, better,
+             collided, values)
     proven = all(abs(v - b) <= 1e-9 * max(1.0, abs(b)) for v, b in zip(values[:1], bounds[:1], strict=True))
     status = SolveStatus.OPTIMAL if proven and len(ap.levels) == 1 else SolveStatus.FEASIBLE
     return ArcSolution(status, arcs, jobs, values, tuple(bounds), time.perf_counter() - t0, "lns",
-                       {"lns_steps": steps, "lns_improvements": better})
+                       {"lns_steps": steps, "lns_improvements": better, "lns_collisions": collided})

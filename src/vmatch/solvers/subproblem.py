@@ -193,6 +193,34 @@ class Restrictor:
         np.add.at(self.cap_load, rows, (sign * ap.arc_load[changed])[o])
         self.chosen = chosen.copy()
 
+    def group_arcs(self, free_groups: B) -> I64:
+        """Every arc of the groups where ``free_groups`` is true."""
+        return _gather(self.g_ptr, self.g_arcs, np.flatnonzero(free_groups).astype(np.int64))[1]
+
+    def try_move(self, chosen: B) -> bool:
+        """Make ``chosen`` current if the rows, agent capacities and capacity rows its new arcs touch hold.
+
+        Used when parts solved side by side are merged: each part is feasible against the
+        solution it was cut from, and this checks it still is against the current one
+        (rows inside the freed groups are each part's own business).
+        """
+        ap = self.ap
+        added = np.flatnonzero(chosen & ~self.chosen)
+        old = self.chosen
+        self.move(chosen)
+        if not len(added):
+            return True
+        _, rows = _gather(self.cl_ptr, self.cl_idx, added)
+        ok = bool(np.all(self.row_chosen[rows] <= ap.cliques.rhs[rows]))
+        ag = ap.arc_agent[added]
+        cap = ap.agent_capacity[ag]
+        ok &= bool(np.all((cap < 0) | (self.agent_load[ag] <= cap)))
+        _, rows = _gather(self.cp_ptr, self.cp_idx, added)
+        ok &= bool(np.all(self.cap_load[rows] <= ap.capacity.rhs[rows]))
+        if not ok:
+            self.move(old)
+        return ok
+
     def restrict(self, free_groups: B, allowed: B | None = None) -> Sub:
         """Same as :func:`restrict` with the current solution."""
         ap = self.ap
