@@ -12,8 +12,9 @@ from strategies import problems
 from vmatch.arcs import ArcProblem, Level, SolveStatus, csr_from_lists
 from vmatch.compile import Compiled, compile_problem
 from vmatch.generate import generate_city
-from vmatch.solvers.bound import feasible_arcs, flow_bound, lp_bound
+from vmatch.solvers.bound import feasible_arcs, flow_bound
 from vmatch.solvers.cpsat import solve_cpsat
+from vmatch.solvers.lp import lp_bound
 
 
 def random_arc_problem(seed: int, times: bool = True) -> ArcProblem:

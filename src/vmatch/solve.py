@@ -17,9 +17,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.compile import Compiled, compile_problem
@@ -36,6 +39,7 @@ from vmatch.solvers.decompose import components
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lns import solve_lns
+from vmatch.solvers.lp import lp_nonzeros, lp_relaxation_later
 from vmatch.split import split_sized
 
 __all__ = ["decode", "solve"]
@@ -179,6 +183,47 @@ def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
     if ap.n_arcs:
         out[0] = min(out[0], float(flow_bound(ap, 0)))
     return tuple(out)
+
+
+#: The LP bound (HiGHS) runs beside the search when its LP has at most this many non-zeros, and
+#: at most ``LP_NONZEROS_PER_SECOND`` per second of the search (about 7 s for 2.8 million).
+LP_MAX_NONZEROS = 4_000_000
+LP_NONZEROS_PER_SECOND = 300_000
+
+
+def start_lp(ap: ArcProblem, seconds: float) -> Future[tuple[float, npt.NDArray[np.float64] | None]] | None:
+    """The first level's LP relaxation, started in a thread when it fits ``seconds`` (else None)."""
+    if not ap.levels or not ap.n_arcs or seconds < 1.0:
+        return None
+    nnz = lp_nonzeros(ap)
+    if nnz > min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
+        return None
+    return lp_relaxation_later(ap, 0, time_limit=seconds - 0.5)
+
+
+def lp_guide(lp: Future[tuple[float, npt.NDArray[np.float64] | None]] | None,
+             ) -> Callable[[], npt.NDArray[np.float64] | None] | None:
+    """For :func:`~vmatch.solvers.lns.solve_lns`: the LP's arc values once the LP is solved."""
+    if lp is None:
+        return None
+    return lambda: lp.result()[1] if lp.done() else None
+
+
+def tighten(ap: ArcProblem, sol: ArcSolution,
+            lp: Future[tuple[float, npt.NDArray[np.float64] | None]] | None) -> ArcSolution:
+    """``sol`` with its first-level bound tightened by a finished LP bound (and OPTIMAL when met)."""
+    if lp is None or not sol.bounds or ap.levels[0].sense != "max":
+        return sol
+    b = lp.result()[0]
+    old = sol.bounds[0]
+    if not math.isfinite(b) or (not math.isnan(old) and old <= b):
+        return sol
+    log.info("lp bound %.6g tightens %.6g", b, old)
+    bounds = (b, *sol.bounds[1:])
+    status = sol.status
+    if len(ap.levels) == 1 and status == SolveStatus.FEASIBLE and abs(sol.values[0] - b) <= 1e-9 * max(1.0, abs(b)):
+        status = SolveStatus.OPTIMAL
+    return replace(sol, bounds=bounds, status=status)
 
 
 #: Problems with at least this many volunteer x task combinations are first split into
@@ -367,8 +412,10 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         if sol.status == SolveStatus.UNKNOWN and start is not None:
             sol = _as_solution(ap, start, "greedy")
     else:
+        lp = start_lp(ap, left)
         sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
-                        bound=lambda: level_bounds(ap))
+                        bound=lambda: level_bounds(ap), guide=lp_guide(lp))
+        sol = tighten(ap, sol, lp)
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),

@@ -43,6 +43,10 @@ B = npt.NDArray[np.bool_]
 
 #: CP-SAT parameters for the small, hinted sub-problems: light presolve.
 LNS_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0}
+#: With an LP guide, every this many parts one is the LP's support mixed with the incumbent,
+#: solved for at most ``LP_PART_SECONDS``.
+LP_PART_EVERY = 6
+LP_PART_SECONDS = 2.0
 #: Problems with at least this many arcs solve two parts side by side (see :func:`solve_lns`).
 LANE_MIN_ARCS = 20_000
 
@@ -114,7 +118,8 @@ def _neighbourhood(ap: ArcProblem, rng: np.random.Generator, size: int,
 
 def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
-              sub_time: float = 1.0, first_share: float = 0.6, lanes: int | None = None) -> ArcSolution:
+              sub_time: float = 1.0, first_share: float = 0.6, lanes: int | None = None,
+              guide: Callable[[], npt.NDArray[np.float64] | None] | None = None) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
     ``bound`` returns per-level bounds valid for the full problem (only the first is
@@ -125,6 +130,10 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     its own groups, with the cores shared between them; a part's answer is merged when it
     still fits the current solution (:meth:`Restrictor.try_move`). Default: 2 when there
     are 2 cores or more and at least ``LANE_MIN_ARCS`` arcs, else 1.
+
+    ``guide`` returns the LP relaxation's arc values once they are known (None before). From
+    then on, every ``LP_PART_EVERY``-th part frees every group but allows only the arcs in
+    the LP's support or the current solution: the LP's choices and the incumbent's, mixed.
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -155,12 +164,14 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
         ge = np.zeros(ap.n_groups, np.int64)
         np.minimum.at(gs, ap.job_group, ap.meta["job_start"])
         np.maximum.at(ge, ap.job_group, ap.meta["job_end"])
-    size, budget, steps, better, collided = 40, 6000, 0, 0, 0
+    size, budget, steps, better, collided, lp_parts = 40, 6000, 0, 0, 0, 0
     n_lanes = lanes if lanes is not None else (2 if _cores(workers) >= 2 and ap.n_arcs >= LANE_MIN_ARCS else 1)
     lane_workers = workers if n_lanes == 1 else max(1, _cores(workers) // n_lanes)
     busy = np.zeros(ap.n_groups, bool)  # groups freed in a part being solved
     busy_agent = np.zeros(ap.n_agents, bool)  # agents with arcs in a part being solved
-    inflight: dict[Future[ArcSolution], tuple[bool, B, Sub]] = {}
+    inflight: dict[Future[ArcSolution], tuple[str, B, Sub]] = {}
+    support: B | None = None  # arcs the LP relaxation uses
+    lp_due = False
     bounds: tuple[float, ...] | None = None
     cap_job = np.bincount(ap.arc_job, minlength=ap.n_jobs)
     with ThreadPoolExecutor(max_workers=n_lanes) as pool:
@@ -176,8 +187,24 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 if inflight:
                     taken = busy | (np.bincount(arc_group, weights=busy_agent[ap.arc_agent], minlength=ap.n_groups) > 0)
                 short = np.unique(ap.job_group[short_jobs & ~taken[ap.job_group]])
-                near = spatial and steps % 5 != 0  # the spatial parts are the ones that improve
-                if near:
+                if guide is not None and support is None:
+                    x = guide()
+                    if x is not None:
+                        support, lp_due = x > 1e-6, True
+                kind = "near" if spatial and steps % 5 != 0 else "bfs"  # spatial parts make most gains
+                if support is not None and (lp_due or steps % LP_PART_EVERY == 0):
+                    if inflight:  # it runs alone, on every group, with every worker
+                        lp_due = True
+                        steps -= 1
+                        break
+                    kind, lp_due = "lp", False
+                    lp_parts += 1
+                allowed = shortlist
+                if kind == "lp":
+                    assert support is not None
+                    free = ~taken
+                    allowed = support | chosen
+                elif kind == "near":
                     use_short = len(short) > 0 and rng.random() < 0.8
                     seeds = short if use_short else np.flatnonzero(~taken)
                     g0 = int(rng.choice(seeds)) if len(seeds) else int(rng.integers(ap.n_groups))
@@ -187,15 +214,17 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 free &= ~busy
                 if not free.any():
                     break
-                sub = rx.restrict(free, allowed=shortlist)
+                sub = rx.restrict(free, allowed=allowed)
                 hint = np.flatnonzero(chosen[sub.arcs])
                 left = time_limit - (time.perf_counter() - t0)
                 # first phase: the first level only (bigger parts, faster); then every level
                 first_phase = time.perf_counter() - t0 < first_share * time_limit
                 sp = replace(sub.problem, levels=sub.problem.levels[:1]) if first_phase else sub.problem
-                fut = pool.submit(solve_cpsat, sp, time_limit=max(0.05, min(sub_time, left)),
-                                  seed=int(rng.integers(1 << 30)), workers=lane_workers, hint=hint, params=LNS_PARAMS)
-                inflight[fut] = (near, free, sub)
+                limit = min(LP_PART_SECONDS if kind == "lp" else sub_time, left)
+                fut = pool.submit(solve_cpsat, sp, time_limit=max(0.05, limit),
+                                  seed=int(rng.integers(1 << 30)), workers=workers if kind == "lp" else lane_workers,
+                                  hint=hint, params=LNS_PARAMS)
+                inflight[fut] = (kind, free, sub)
                 busy |= free
                 busy_agent[ap.arc_agent[sub.arcs]] = True
             if bounds is None:  # computed while the first parts are being solved
@@ -206,7 +235,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 break
             done, _ = wait(inflight, return_when=FIRST_COMPLETED)
             for fut in done:
-                near, free, sub = inflight.pop(fut)
+                kind, free, sub = inflight.pop(fut)
                 busy &= ~free
                 busy_agent[ap.arc_agent[sub.arcs]] = False
                 sol = fut.result()
@@ -215,7 +244,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     cand[rx.group_arcs(free)] = False
                     cand[sub.arcs[sol.arcs]] = True
                     k2 = lex_key(ap, cand)
-                    log.debug("lns step %d (%s): %d groups, %d arcs, %s, %s -> %s", steps, "near" if near else "bfs",
+                    log.debug("lns step %d (%s): %d groups, %d arcs, %s, %s -> %s", steps, kind,
                               int(free.sum()), sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
                     if k2 > key:
                         if rx.try_move(cand):
@@ -224,9 +253,9 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                         else:
                             collided += 1
                 grow = sol.status == SolveStatus.OPTIMAL
-                if near:
+                if kind == "near":
                     budget = int(min(budget * 1.2, 50000)) if grow else max(200, int(budget * 0.8))
-                else:
+                elif kind == "bfs":
                     size = int(min(size * 1.25, 2000)) if grow else max(10, int(size * 0.8))
     if bounds is None:
         bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
@@ -238,4 +267,5 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     proven = all(abs(v - b) <= 1e-9 * max(1.0, abs(b)) for v, b in zip(values[:1], bounds[:1], strict=True))
     status = SolveStatus.OPTIMAL if proven and len(ap.levels) == 1 else SolveStatus.FEASIBLE
     return ArcSolution(status, arcs, jobs, values, tuple(bounds), time.perf_counter() - t0, "lns",
-                       {"lns_steps": steps, "lns_improvements": better, "lns_collisions": collided})
+                       {"lns_steps": steps, "lns_improvements": better, "lns_collisions": collided,
+                        "lns_lp_parts": lp_parts})

@@ -1,0 +1,89 @@
+"""The LP relaxation beside the search: its solution, the bound it gives, and the parts it guides."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+
+from vmatch.arcs import ArcSolution, SolveStatus
+from vmatch.compile import compile_problem
+from vmatch.generate import generate_city
+from vmatch.objective import Objective
+from vmatch.solvers.bound import flow_bound
+from vmatch.solvers.greedy import greedy
+from vmatch.solvers.lns import solve_lns
+from vmatch.solvers.lp import lp_bound, lp_relaxation, lp_relaxation_later
+from vmatch.verify import verify
+
+solve_mod = importlib.import_module("vmatch.solve")
+
+
+def _city(seed: int, nv: int = 150, nt: int = 70):  # type: ignore[no-untyped-def]
+    p = generate_city(nv, nt, seed=seed, days=2)
+    return p, compile_problem(p, Objective(order=("coverage",)))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lp_relaxation_solution_matches_its_bound(seed: int) -> None:
+    _, c = _city(seed)
+    ap = c.arcs
+    b, x = lp_relaxation(ap)
+    assert x is not None and x.shape == (ap.n_arcs,)
+    assert np.all(x >= -1e-9) and np.all(x <= 1 + 1e-9)
+    v = float(ap.levels[0].coef @ x)
+    assert math.floor(v + 1e-6) == b  # integer coefficients: the bound is the LP value rounded down
+    assert b == lp_bound(ap) <= flow_bound(ap)
+    # every clique row holds in the LP solution
+    rows = ap.cliques
+    sums = np.add.reduceat(x[rows.indices], rows.indptr[:-1]) if len(rows.indices) else np.zeros(0)
+    assert np.all(sums[np.diff(rows.indptr) > 0] <= 1 + 1e-6)
+    later = lp_relaxation_later(ap).result()
+    assert later[0] == b
+
+
+def test_tighten_takes_the_smaller_bound_and_proves_optimality() -> None:
+    _, c = _city(0)
+    ap = c.arcs
+    arcs = np.flatnonzero(greedy(ap))
+    v = float(ap.levels[0].coef[arcs].sum())
+    sol = ArcSolution(SolveStatus.FEASIBLE, arcs, np.unique(ap.arc_job[arcs]), (v,), (v + 10.0,))
+    done: Future[tuple[float, np.ndarray | None]] = Future()
+    done.set_result((v + 3.0, None))
+    t = solve_mod.tighten(ap, sol, done)
+    assert t.bounds == (v + 3.0,) and t.status == SolveStatus.FEASIBLE
+    worse: Future[tuple[float, np.ndarray | None]] = Future()
+    worse.set_result((v + 20.0, None))
+    assert solve_mod.tighten(ap, sol, worse).bounds == (v + 10.0,)
+    met: Future[tuple[float, np.ndarray | None]] = Future()
+    met.set_result((v, None))
+    assert solve_mod.tighten(ap, sol, met).status == SolveStatus.OPTIMAL
+    assert solve_mod.tighten(ap, sol, None) is sol
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_lns_guided_by_the_lp_stays_feasible_and_uses_lp_parts(lanes: int) -> None:
+    p, c = _city(2, 300, 150)
+    ap = c.arcs
+    _, x = lp_relaxation(ap)
+    assert x is not None
+    start = greedy(ap)
+    sol = solve_lns(ap, time_limit=3, seed=0, workers=2, start=start, lanes=lanes, guide=lambda: x)
+    assert ap.check(sol.arcs) == []
+    assert sol.values[0] >= ap.levels[0].coef[start].sum()
+    assert sol.stats["lns_lp_parts"] >= 1
+    assert verify(p, solve_mod.decode(c, sol)) == []
+
+
+def test_solve_reports_the_lp_bound_when_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    p, c = _city(3, 200, 90)
+    monkeypatch.setattr(solve_mod, "FULL_MODEL_ARCS", 10)  # force the LNS path
+    r = solve_mod.solve(p, time_limit=6, objective=Objective(order=("coverage",)), workers=2)
+    lb = lp_bound(c.arcs)
+    assert r.stats["solver"] == "lns"
+    assert r.bound == min(lb, solve_mod.level_bounds(c.arcs)[0])
+    assert r.objective <= r.bound
+    assert verify(p, r) == []
