@@ -53,14 +53,14 @@ def test_tighten_takes_the_smaller_bound_and_proves_optimality() -> None:
     sol = ArcSolution(SolveStatus.FEASIBLE, arcs, np.unique(ap.arc_job[arcs]), (v,), (v + 10.0,))
     done: Future[tuple[float, np.ndarray | None]] = Future()
     done.set_result((v + 3.0, None))
-    t = solve_mod.tighten(ap, sol, done)
+    t = solve_mod.tighten(ap, sol, solve_mod.LpRun(done))
     assert t.bounds == (v + 3.0,) and t.status == SolveStatus.FEASIBLE
     worse: Future[tuple[float, np.ndarray | None]] = Future()
     worse.set_result((v + 20.0, None))
-    assert solve_mod.tighten(ap, sol, worse).bounds == (v + 10.0,)
+    assert solve_mod.tighten(ap, sol, solve_mod.LpRun(worse)).bounds == (v + 10.0,)
     met: Future[tuple[float, np.ndarray | None]] = Future()
     met.set_result((v, None))
-    assert solve_mod.tighten(ap, sol, met).status == SolveStatus.OPTIMAL
+    assert solve_mod.tighten(ap, sol, solve_mod.LpRun(met)).status == SolveStatus.OPTIMAL
     assert solve_mod.tighten(ap, sol, None) is sol
 
 
@@ -87,3 +87,38 @@ def test_solve_reports_the_lp_bound_when_it_runs(monkeypatch: pytest.MonkeyPatch
     assert r.bound == min(lb, solve_mod.level_bounds(c.arcs)[0])
     assert r.objective <= r.bound
     assert verify(p, r) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regional_lp_bound_is_valid_and_between_lp_and_task_bounds(seed: int) -> None:
+    from vmatch.solvers.cpsat import solve_cpsat
+    from vmatch.solvers.lp_regions import group_bounds, regional_lp_bound, without_travel_rows
+
+    _, c = _city(seed, 60, 25)
+    ap = c.arcs
+    opt = solve_cpsat(ap, time_limit=20, workers=1)
+    assert opt.status == SolveStatus.OPTIMAL
+    full = lp_bound(ap)
+    assert lp_bound(without_travel_rows(ap)) >= full  # only rows are left out
+    task = float(group_bounds(ap).sum())
+    for k in (1, 2, 3):
+        b = regional_lp_bound(ap, n_regions=k)
+        assert opt.values[0] <= b <= task + 1e-9
+        if k == 1:
+            assert b == lp_bound(without_travel_rows(ap))
+    # no time at all: every region falls back to its tasks' bounds
+    import time
+
+    assert regional_lp_bound(ap, n_regions=3, deadline=time.perf_counter() - 1) == task
+
+
+def test_region_labels_are_balanced() -> None:
+    from vmatch.solvers.lp_regions import region_labels
+
+    rng = np.random.default_rng(0)
+    lat, lon = rng.random(1000), rng.random(1000)
+    w = rng.integers(1, 5, 1000).astype(float)
+    lab = region_labels(lat, lon, w, 6)
+    assert set(lab.tolist()) == set(range(6))
+    load = np.bincount(lab, weights=w)
+    assert load.max() <= 1.2 * load.min()

@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +39,7 @@ from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lns import solve_lns
 from vmatch.solvers.lp import lp_nonzeros, lp_relaxation_later
+from vmatch.solvers.lp_regions import regional_lp_bound_later
 from vmatch.split import split_sized
 
 __all__ = ["decode", "solve"]
@@ -189,32 +189,53 @@ def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
 #: at most ``LP_NONZEROS_PER_SECOND`` per second of the search (about 7 s for 2.8 million).
 LP_MAX_NONZEROS = 4_000_000
 LP_NONZEROS_PER_SECOND = 300_000
+#: The LPs of regions run beside the search when they fit at this rate (a 10k x 5k city's
+#: 14 million, without travel rows, take about 30 s beside the search).
+REGION_NONZEROS_PER_SECOND = 350_000
 
 
-def start_lp(ap: ArcProblem, seconds: float) -> Future[tuple[float, npt.NDArray[np.float64] | None]] | None:
-    """The first level's LP relaxation, started in a thread when it fits ``seconds`` (else None)."""
+@dataclass
+class LpRun:
+    """An LP bound being computed in a thread beside the search.
+
+    ``future`` gives ``(bound, LP arc values or None)``; ``partial`` (regional LPs) holds the
+    arc values of the regions solved so far.
+    """
+
+    future: Future[tuple[float, npt.NDArray[np.float64] | None]]
+    partial: npt.NDArray[np.float64] | None = None
+
+    def guide(self) -> npt.NDArray[np.float64] | None:
+        """The LP's arc values known so far (None before any), for :func:`~vmatch.solvers.lns.solve_lns`."""
+        if self.future.done():
+            return self.future.result()[1]
+        if self.partial is not None and self.partial.any():
+            return self.partial
+        return None
+
+
+def start_lp(ap: ArcProblem, seconds: float) -> LpRun | None:
+    """The first level's LP relaxation started in a thread, when it fits ``seconds``.
+
+    Too big for that, the LP bounds of spatial regions (:mod:`vmatch.solvers.lp_regions`),
+    when the problem has task sites and they fit; else None.
+    """
     if not ap.levels or not ap.n_arcs or seconds < 1.0:
         return None
     nnz = lp_nonzeros(ap)
-    if nnz > min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
-        return None
-    return lp_relaxation_later(ap, 0, time_limit=seconds - 0.5)
+    if nnz <= min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
+        return LpRun(lp_relaxation_later(ap, 0, time_limit=seconds - 0.5))
+    if "group_lat" in ap.meta and nnz / 2 <= REGION_NONZEROS_PER_SECOND * seconds:  # travel rows left out
+        x = np.zeros(ap.n_arcs)
+        return LpRun(regional_lp_bound_later(ap, 0, deadline=time.perf_counter() + seconds - 0.3, x=x), x)
+    return None
 
 
-def lp_guide(lp: Future[tuple[float, npt.NDArray[np.float64] | None]] | None,
-             ) -> Callable[[], npt.NDArray[np.float64] | None] | None:
-    """For :func:`~vmatch.solvers.lns.solve_lns`: the LP's arc values once the LP is solved."""
-    if lp is None:
-        return None
-    return lambda: lp.result()[1] if lp.done() else None
-
-
-def tighten(ap: ArcProblem, sol: ArcSolution,
-            lp: Future[tuple[float, npt.NDArray[np.float64] | None]] | None) -> ArcSolution:
+def tighten(ap: ArcProblem, sol: ArcSolution, lp: LpRun | None) -> ArcSolution:
     """``sol`` with its first-level bound tightened by a finished LP bound (and OPTIMAL when met)."""
     if lp is None or not sol.bounds or ap.levels[0].sense != "max":
         return sol
-    b = lp.result()[0]
+    b = lp.future.result()[0]
     old = sol.bounds[0]
     if not math.isfinite(b) or (not math.isnan(old) and old <= b):
         return sol
@@ -414,7 +435,7 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     else:
         lp = start_lp(ap, left)
         sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
-                        bound=lambda: level_bounds(ap), guide=lp_guide(lp))
+                        bound=lambda: level_bounds(ap), guide=None if lp is None else lp.guide)
         sol = tighten(ap, sol, lp)
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))

@@ -187,10 +187,11 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 if inflight:
                     taken = busy | (np.bincount(arc_group, weights=busy_agent[ap.arc_agent], minlength=ap.n_groups) > 0)
                 short = np.unique(ap.job_group[short_jobs & ~taken[ap.job_group]])
-                if guide is not None and support is None:
-                    x = guide()
+                if guide is not None and (support is None or steps % LP_PART_EVERY == 0):
+                    x = guide()  # it may grow while the search runs (LPs of regions)
                     if x is not None:
-                        support, lp_due = x > 1e-6, True
+                        lp_due |= support is None
+                        support = x > 1e-6
                 kind = "near" if spatial and steps % 5 != 0 else "bfs"  # spatial parts make most gains
                 if support is not None and (lp_due or steps % LP_PART_EVERY == 0):
                     if inflight:  # it runs alone, on every group, with every worker

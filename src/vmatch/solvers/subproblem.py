@@ -228,6 +228,8 @@ class Restrictor:
         groups = np.flatnonzero(free_groups).astype(np.int64)
         _, free = _gather(self.g_ptr, self.g_arcs, groups)
         free = np.sort(free)
+        if allowed is not None:  # the rest is dropped anyway: leave it out of the row work
+            free = free[allowed[free] | chosen[free]]
         ch_free = free[chosen[free]]
         # clique rows: blocked when a chosen arc outside the free groups is in them
         o, rows = _gather(self.cl_ptr, self.cl_idx, free)
@@ -241,8 +243,6 @@ class Restrictor:
         fixed_load = self.agent_load - ch_load.astype(np.int64)
         cap = np.where(ap.agent_capacity >= 0, ap.agent_capacity - fixed_load, -1)
         ok = ~blocked & ((cap[ap.arc_agent[free]] < 0) | (ap.arc_load[free] <= cap[ap.arc_agent[free]]))
-        if allowed is not None:
-            ok &= allowed[free] | chosen[free]
         arcs = free[ok]
         new_index = np.full(ap.n_arcs, -1, np.int64)
         new_index[arcs] = np.arange(len(arcs))
