@@ -72,10 +72,23 @@ def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_mat
     add(r, a, 1.0, 1.0, len(ap.cliques))
     add(np.concatenate([ap.arc_job, jobs]), np.concatenate([arcs, n + jobs]),
         np.concatenate([np.ones(n), -ap.job_max]), 0.0, nj)  # sum x <= max*y
-    add(np.concatenate([ap.arc_job, jobs]), np.concatenate([arcs, n + jobs]),
-        np.concatenate([-np.ones(n), ap.job_min]), 0.0, nj)  # sum x >= min*y
-    add(np.concatenate([arcs, arcs]), np.concatenate([arcs, n + ap.arc_job]),
-        np.concatenate([np.ones(n), -np.ones(n)]), 0.0, n)  # x <= y
+    # sum x >= min*y; left out where it cannot cut: min <= 1 and y worth nothing itself (no job
+    # coefficient, optional group, no composition row), so y > 0 with no arc only uses up its group
+    loose = (ap.job_min <= 1) & ~ap.group_required[ap.job_group]
+    if lv.job_coef is not None:
+        loose &= np.asarray(lv.job_coef) == 0
+    if len(ap.composition):
+        loose[ap.composition.owner] = False
+    rm = np.flatnonzero(~loose)
+    mr = np.full(nj, -1, np.int64)
+    mr[rm] = np.arange(len(rm))
+    ma = mr[ap.arc_job] >= 0
+    add(np.concatenate([mr[ap.arc_job[ma]], mr[rm]]), np.concatenate([arcs[ma], n + rm]),
+        np.concatenate([-np.ones(int(ma.sum())), ap.job_min[rm]]), 0.0, len(rm))
+    # x <= y, implied by sum x <= max*y where max is 1
+    xa = arcs[ap.job_max[ap.arc_job] > 1]
+    add(np.concatenate([np.arange(len(xa)), np.arange(len(xa))]), np.concatenate([xa, n + ap.arc_job[xa]]),
+        np.concatenate([np.ones(len(xa)), -np.ones(len(xa))]), 0.0, len(xa))
     r, a = _entries(ap.capacity)
     add(r, a, ap.arc_load[a], ap.capacity.rhs, len(ap.capacity))
     capped = np.flatnonzero(ap.agent_capacity >= 0)
