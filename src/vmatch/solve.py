@@ -220,8 +220,8 @@ def start_lp(ap: ArcProblem, seconds: float) -> LpRun | None:
     Too big for that, the LP bounds of spatial regions (:mod:`vmatch.solvers.lp_regions`),
     when the problem has task sites and they fit; else None.
     """
-    if not ap.levels or not ap.n_arcs or seconds < 1.0:
-        return None
+    if not ap.levels or ap.levels[0].sense != "max" or not ap.n_arcs or seconds < 1.0:
+        return None  # tighten() only uses bounds of a "max" first level
     nnz = lp_nonzeros(ap)
     if nnz <= min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
         return LpRun(lp_relaxation_later(ap, 0, time_limit=seconds - 0.5))
