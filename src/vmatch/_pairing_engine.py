@@ -91,13 +91,7 @@ def _plain_cpsat(
     sol = ArcSolution.none(len(base.levels))
     for rnd in range(10_000):
         left = deadline - time.perf_counter()
-        load = base.arc_load
-        ap = with_rows(
-            base,
-            rows,
-            [int(load[c].sum() - load[c].min()) for c in rows],
-            [int(base.arc_agent[c[0]]) for c in rows],
-        )
+        ap = with_rows(base, rows)
         sol = solve_cpsat(ap, time_limit=max(0.05, left), seed=seed, workers=workers)
         stats.update(rounds=rnd + 1, cut_rows=len(rows), solvers=["cpsat"])
         if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
@@ -186,13 +180,7 @@ def solve_pairing(
         left = deadline - time.perf_counter()
         if left < 0.05:
             break
-        load = base.arc_load
-        ap = with_rows(
-            base,
-            rows,
-            [int(load[c].sum() - load[c].min()) for c in rows],
-            [int(base.arc_agent[c[0]]) for c in rows],
-        )
+        ap = with_rows(base, rows)
         sol = solve_cpsat(
             ap,
             time_limit=min(left, budget),

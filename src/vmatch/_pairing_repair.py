@@ -49,8 +49,18 @@ class EngineOut:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def with_rows(ap: ArcProblem, rows: list[I64], rhs: list[int], owner: list[int]) -> ArcProblem:
-    return dataclasses.replace(ap, capacity=csr_from_lists(rows, rhs, owner)) if rows else ap
+def with_rows(ap: ArcProblem, rows: list[I64]) -> ArcProblem:
+    """``ap`` with a "not all of these" row for each arc set in ``rows`` (each one volunteer's arcs).
+
+    Each becomes a capacity row: the set's load less its smallest load, so every set but the
+    whole one fits.
+    """
+    if not rows:
+        return ap
+    load = ap.arc_load
+    rhs = [int(load[c].sum() - load[c].min()) for c in rows]
+    owner = [int(ap.arc_agent[c[0]]) for c in rows]
+    return dataclasses.replace(ap, capacity=csr_from_lists(rows, rhs, owner))
 
 
 def check(pc: PairingCompiled, sch: Scheduler, arcs: I64) -> tuple[dict[int, int], list[I64]]:
