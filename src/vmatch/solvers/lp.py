@@ -42,8 +42,16 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
-def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_matrix, F64, F64]:
-    """(c, A_ub, b_ub, A_eq, b_eq, bounds) of the LP relaxation, minimising ``c``."""
+def _lp(ap: ArcProblem, level: int,
+        blocks: dict[str, tuple[int, npt.NDArray[np.int64]]] | None = None,
+        ) -> tuple[F64, sp.csr_matrix, F64, sp.csr_matrix, F64, F64]:
+    """(c, A_ub, b_ub, A_eq, b_eq, bounds) of the LP relaxation, minimising ``c``.
+
+    ``blocks``, when given, is filled with each row block's first row and what its rows
+    stand for (jobs, arcs, agents or row indices): keys ``cliques``, ``head``, ``min``,
+    ``xy``, ``capacity``, ``agent``, ``composition``, ``group``, ``share`` (rows of
+    ``A_ub``), ``required`` and ``pinned`` (rows of ``A_eq``).
+    """
     n, nj = ap.n_arcs, ap.n_jobs
     lv = ap.levels[level]
     sign = -1.0 if lv.sense == "max" else 1.0
@@ -58,8 +66,11 @@ def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_mat
     b_ub: list[npt.NDArray[np.float64]] = []
     nrow = 0
 
-    def add(rows: I64, cols: I64, vals: npt.ArrayLike, rhs: npt.ArrayLike, count: int) -> None:
+    def add(rows: I64, cols: I64, vals: npt.ArrayLike, rhs: npt.ArrayLike, count: int,
+            name: str = "", what: I64 | None = None) -> None:
         nonlocal nrow
+        if blocks is not None:
+            blocks[name] = (nrow, np.arange(count, dtype=np.int64) if what is None else what)
         ub_r.append(rows + nrow)
         ub_c.append(cols)
         ub_v.append(np.broadcast_to(np.asarray(vals, np.float64), rows.shape).copy())
@@ -69,9 +80,9 @@ def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_mat
     arcs = np.arange(n, dtype=np.int64)
     jobs = np.arange(nj, dtype=np.int64)
     r, a = _entries(ap.cliques)
-    add(r, a, 1.0, 1.0, len(ap.cliques))
+    add(r, a, 1.0, 1.0, len(ap.cliques), "cliques")
     add(np.concatenate([ap.arc_job, jobs]), np.concatenate([arcs, n + jobs]),
-        np.concatenate([np.ones(n), -ap.job_max]), 0.0, nj)  # sum x <= max*y
+        np.concatenate([np.ones(n), -ap.job_max]), 0.0, nj, "head")  # sum x <= max*y
     # sum x >= min*y; left out where it cannot cut: min <= 1 and y worth nothing itself (no job
     # coefficient, optional group, no composition row), so y > 0 with no arc only uses up its group
     loose = (ap.job_min <= 1) & ~ap.group_required[ap.job_group]
@@ -84,27 +95,27 @@ def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_mat
     mr[rm] = np.arange(len(rm))
     ma = mr[ap.arc_job] >= 0
     add(np.concatenate([mr[ap.arc_job[ma]], mr[rm]]), np.concatenate([arcs[ma], n + rm]),
-        np.concatenate([-np.ones(int(ma.sum())), ap.job_min[rm]]), 0.0, len(rm))
+        np.concatenate([-np.ones(int(ma.sum())), ap.job_min[rm]]), 0.0, len(rm), "min", rm)
     # x <= y, implied by sum x <= max*y where max is 1
     xa = arcs[ap.job_max[ap.arc_job] > 1]
     add(np.concatenate([np.arange(len(xa)), np.arange(len(xa))]), np.concatenate([xa, n + ap.arc_job[xa]]),
-        np.concatenate([np.ones(len(xa)), -np.ones(len(xa))]), 0.0, len(xa))
+        np.concatenate([np.ones(len(xa)), -np.ones(len(xa))]), 0.0, len(xa), "xy", xa)
     r, a = _entries(ap.capacity)
-    add(r, a, ap.arc_load[a], ap.capacity.rhs, len(ap.capacity))
+    add(r, a, ap.arc_load[a], ap.capacity.rhs, len(ap.capacity), "capacity")
     capped = np.flatnonzero(ap.agent_capacity >= 0)
     row_of = np.full(ap.n_agents, -1, np.int64)
     row_of[capped] = np.arange(len(capped))
     m = row_of[ap.arc_agent] >= 0
-    add(row_of[ap.arc_agent[m]], arcs[m], ap.arc_load[m], ap.agent_capacity[capped], len(capped))
+    add(row_of[ap.arc_agent[m]], arcs[m], ap.arc_load[m], ap.agent_capacity[capped], len(capped), "agent", capped)
     r, a = _entries(ap.composition)
     nc = len(ap.composition)
     add(np.concatenate([r, np.arange(nc)]), np.concatenate([a, n + ap.composition.owner]),
-        np.concatenate([-np.ones(len(a)), ap.composition.rhs]), 0.0, nc)
+        np.concatenate([-np.ones(len(a)), ap.composition.rhs]), 0.0, nc, "composition")
     req = ap.group_required[ap.job_group]
     opt = np.flatnonzero(~ap.group_required)
     g_row = np.full(ap.n_groups, -1, np.int64)
     g_row[opt] = np.arange(len(opt))
-    add(g_row[ap.job_group[~req]], n + jobs[~req], 1.0, 1.0, len(opt))
+    add(g_row[ap.job_group[~req]], n + jobs[~req], 1.0, 1.0, len(opt), "group", opt)
     z_lo = 0.0
     if lv.has_share:  # 1000 (base + load) <= den z for each agent with a denominator and arcs
         c[nv - 1] = sign * lv.share_weight
@@ -118,7 +129,7 @@ def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_mat
         m = s_row[sa] >= 0
         add(np.concatenate([s_row[sa[m]], np.arange(len(who))]),
             np.concatenate([arcs[m], np.full(len(who), nv - 1)]),
-            np.concatenate([1000.0 * np.asarray(lv.share_load)[m], -den[who]]), -1000.0 * base[who], len(who))
+            np.concatenate([1000.0 * np.asarray(lv.share_load)[m], -den[who]]), -1000.0 * base[who], len(who), "share", who)
     a_ub = sp.csr_matrix((np.concatenate(ub_v), (np.concatenate(ub_r), np.concatenate(ub_c))),
                          shape=(nrow, nv))
     rq = np.flatnonzero(ap.group_required)
@@ -129,6 +140,9 @@ def _lp(ap: ArcProblem, level: int) -> tuple[F64, sp.csr_matrix, F64, sp.csr_mat
     eq_c = np.concatenate([n + jobs[req], a])
     a_eq = sp.csr_matrix((np.ones(len(eq_r)), (eq_r, eq_c)), shape=(len(rq) + len(ap.pinned), nv))
     b_eq = np.ones(a_eq.shape[0])
+    if blocks is not None:
+        blocks["required"] = (0, rq.astype(np.int64))
+        blocks["pinned"] = (len(rq), np.arange(len(ap.pinned), dtype=np.int64))
     bounds = np.zeros((nv, 2))
     bounds[:n, 1] = 1.0
     bounds[n:n + nj, 1] = (np.bincount(ap.arc_job, minlength=nj) >= ap.job_min) & (ap.job_max >= ap.job_min)
