@@ -37,21 +37,27 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
+from ortools.pdlp import solvers_pb2
+from ortools.pdlp.python import pdlp
 from scipy.optimize import linprog
 
 from vmatch.arcs import ArcProblem, Level
 from vmatch.solvers.bound import _entries, feasible_arcs
 from vmatch.solvers.lp import _lp
 
-__all__ = ["Prices", "lagrangian_bound", "lagrangian_bound_cg", "restricted_lp", "schedule_values"]
+__all__ = ["Prices", "lagrangian_bound", "lagrangian_bound_cg", "lagrangian_bound_cg_later", "restricted_lp",
+           "schedule_values"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,8 @@ B = npt.NDArray[np.bool_]
 #: Capacity is counted in at most this many load units per agent in the dynamic programme
 #: (loads are rounded down and capacities too when a finer unit would need more: a relaxation).
 MAX_UNITS = 48
+#: Restricted LPs with at most this many arcs go to HiGHS's simplex, larger ones to PDLP.
+HIGHS_MAX_ARCS = 30_000
 #: Cells of the dynamic programme's table held at once (agents are taken in chunks).
 DP_CELLS = 12_000_000
 
@@ -176,7 +184,7 @@ def schedule_values(agent: I64, start: I64, end: I64, load: I64, weight: F64, ca
             wd = int(capu[ag]) + 1
         width = wd
     bounds.append(m)
-    for c0, c1 in zip(bounds[:-1], bounds[1:], strict=True):
+    for c0, c1 in itertools.pairwise(bounds):
         _dp_chunk(c0, c1, a, w, lu, capu, p, rank, value, taken, pos)
     return value, taken
 
@@ -281,27 +289,37 @@ def _restrict_arcs(ap: ArcProblem, keep: B, level: int) -> tuple[ArcProblem, I64
     return sub, idx
 
 
-def restricted_lp(ap: ArcProblem, keep: B, level: int = 0,
-                  time_limit: float = 30.0) -> tuple[float, F64, Prices] | None:
+def restricted_lp(ap: ArcProblem, keep: B, level: int = 0, time_limit: float = 30.0,
+                  solver: str = "highs") -> tuple[float, F64, Prices] | None:
     """The LP relaxation over the arcs ``keep`` only (HiGHS): its value, its arc values (zero
     outside ``keep``) and the multipliers of its job rows as :class:`Prices` of the full
     problem; None when HiGHS does not solve it in ``time_limit`` seconds.
 
     The value is *not* a bound on the full problem (arcs are missing); :func:`lagrangian_bound`
-    with the prices is.
+    with the prices is. ``solver="pdlp"`` uses OR-Tools' first-order PDLP for at most
+    ``time_limit`` seconds instead of HiGHS's simplex: its multipliers need not be optimal,
+    but any multipliers give a valid Lagrangian bound, and on large restricted LPs, where the
+    simplex stalls in degenerate pivots, they come far sooner.
     """
     if _max_level(ap, level) is None:
         return None
     sub, idx = _restrict_arcs(ap, keep, level)
     blocks: dict[str, tuple[int, I64]] = {}
     c, a_ub, b_ub, a_eq, b_eq, bnd = _lp(sub, 0, blocks)
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
-                  b_eq=b_eq if a_eq.shape[0] else None, bounds=bnd, method="highs",
-                  options={"time_limit": float(max(0.1, time_limit)), "presolve": True})
-    if res.status != 0:
-        return None
-    lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals, np.float64))
-    nu = -np.asarray(res.eqlin.marginals, np.float64) if a_eq.shape[0] else np.zeros(0)
+    if solver == "pdlp":
+        got = _pdlp(c, a_ub, b_ub, a_eq, b_eq, bnd, time_limit)
+        if got is None:
+            return None
+        fun, xs, lam, nu = got
+    else:
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
+                      b_eq=b_eq if a_eq.shape[0] else None, bounds=bnd, method="highs",
+                      options={"time_limit": float(max(0.1, time_limit)), "presolve": True})
+        if res.status != 0:
+            return None
+        fun, xs = float(res.fun), np.asarray(res.x, np.float64)
+        lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals, np.float64))
+        nu = -np.asarray(res.eqlin.marginals, np.float64) if a_eq.shape[0] else np.zeros(0)
 
     def block(name: str) -> tuple[F64, I64]:
         first, what = blocks[name]
@@ -319,8 +337,32 @@ def restricted_lp(ap: ArcProblem, keep: B, level: int = 0,
     f, what = blocks["pinned"]
     pr.pinned[:] = nu[f:f + len(what)]
     x = np.zeros(ap.n_arcs)
-    x[idx] = res.x[:len(idx)]
-    return -float(res.fun), x, pr
+    x[idx] = np.clip(xs[:len(idx)], 0.0, 1.0)
+    return -fun, x, pr
+
+
+def _pdlp(c: F64, a_ub: sp.csr_matrix, b_ub: F64, a_eq: sp.csr_matrix, b_eq: F64, bnd: F64,
+          time_limit: float) -> tuple[float, F64, F64, F64] | None:
+    """PDLP on ``min c x, A_ub x <= b_ub, A_eq x = b_eq, bounds``: (value, x, λ >= 0, ν)."""
+    a = sp.vstack([a_ub, a_eq]).tocsc() if a_eq.shape[0] else a_ub.tocsc()
+    qp = pdlp.QuadraticProgram()
+    qp.objective_vector = c
+    qp.constraint_matrix = a
+    qp.constraint_lower_bounds = np.concatenate([np.full(a_ub.shape[0], -np.inf), b_eq])
+    qp.constraint_upper_bounds = np.concatenate([b_ub, b_eq])
+    qp.variable_lower_bounds = bnd[:, 0]
+    qp.variable_upper_bounds = bnd[:, 1]
+    params = solvers_pb2.PrimalDualHybridGradientParams()
+    params.termination_criteria.time_sec_limit = float(max(0.1, time_limit))
+    params.termination_criteria.simple_optimality_criteria.eps_optimal_relative = 1e-6
+    params.num_threads = 1
+    res = pdlp.primal_dual_hybrid_gradient(qp, params)
+    y = np.asarray(res.dual_solution, np.float64)
+    x = np.asarray(res.primal_solution, np.float64)
+    if len(y) != a.shape[0] or len(x) != len(c):
+        return None
+    nu = y[a_ub.shape[0]:]
+    return float(c @ x), x, np.maximum(0.0, -y[:a_ub.shape[0]]), nu
 
 
 def candidate_arcs(ap: ArcProblem, per_job: int, level: int = 0) -> B:
@@ -336,7 +378,7 @@ def candidate_arcs(ap: ArcProblem, per_job: int, level: int = 0) -> B:
 
 
 def lagrangian_bound_cg(ap: ArcProblem, start: B, *, deadline: float, level: int = 0, per_job: int = 6,
-                        max_new: int = 200_000,
+                        max_new: int = 200_000, solver: str = "auto", round_seconds: float = 4.0,
                         on_round: Callable[[float, F64], None] | None = None) -> tuple[float, F64 | None]:
     """The smallest Lagrangian bound over rounds of column generation, and the last restricted
     LP's arc values (None when no round finished).
@@ -356,7 +398,9 @@ def lagrangian_bound_cg(ap: ArcProblem, start: B, *, deadline: float, level: int
     rounds = 0
     while time.perf_counter() < deadline - 0.2:
         t = time.perf_counter()
-        got = restricted_lp(ap, keep, level, time_limit=deadline - t)
+        kind = solver if solver != "auto" else ("highs" if keep.sum() <= HIGHS_MAX_ARCS else "pdlp")
+        limit = deadline - t - 0.2 if kind == "highs" else min(round_seconds * (1 + rounds), deadline - t - 0.2)
+        got = restricted_lp(ap, keep, level, time_limit=limit, solver=kind)
         if got is None:
             break
         val, x, prices = got
@@ -379,3 +423,21 @@ def lagrangian_bound_cg(ap: ArcProblem, start: B, *, deadline: float, level: int
         keep |= new
     return best, best_x
 
+
+
+def lagrangian_bound_cg_later(ap: ArcProblem, start: B, *, deadline: float, level: int = 0,
+                              x: F64 | None = None) -> Future[tuple[float, F64 | None]]:
+    """:func:`lagrangian_bound_cg` in a thread (HiGHS releases the GIL); the future gives
+    ``(bound, restricted LP arc values)``, and ``x``, when given, holds the latest round's
+    arc values meanwhile."""
+    def keep(_: float, xs: F64) -> None:
+        if x is not None:
+            x[:] = xs
+
+    def run() -> tuple[float, F64 | None]:
+        return lagrangian_bound_cg(ap, start, deadline=deadline, level=level, on_round=keep)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vmatch-lagrange")
+    fut = pool.submit(run)
+    pool.shutdown(wait=False)
+    return fut

@@ -129,7 +129,8 @@ def _lp(ap: ArcProblem, level: int,
         m = s_row[sa] >= 0
         add(np.concatenate([s_row[sa[m]], np.arange(len(who))]),
             np.concatenate([arcs[m], np.full(len(who), nv - 1)]),
-            np.concatenate([1000.0 * np.asarray(lv.share_load)[m], -den[who]]), -1000.0 * base[who], len(who), "share", who)
+            np.concatenate([1000.0 * np.asarray(lv.share_load)[m], -den[who]]), -1000.0 * base[who], len(who),
+            "share", who)
     a_ub = sp.csr_matrix((np.concatenate(ub_v), (np.concatenate(ub_r), np.concatenate(ub_c))),
                          shape=(nrow, nv))
     rq = np.flatnonzero(ap.group_required)
