@@ -42,7 +42,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,9 +53,9 @@ from scipy.optimize import linprog
 
 from vmatch.arcs import ArcProblem, Level
 from vmatch.solvers.bound import _entries, feasible_arcs
-from vmatch.solvers.lp import _lp
+from vmatch.solvers.lp import _lp, rounded_bound
 
-__all__ = ["Prices", "lagrangian_bound", "lagrangian_bound_cg", "lagrangian_bound_cg_later", "restricted_lp",
+__all__ = ["Prices", "lagrangian_bound", "lagrangian_bound_cg", "restricted_lp",
            "schedule_values"]
 
 log = logging.getLogger(__name__)
@@ -213,7 +212,7 @@ def _dp_chunk(c0: int, c1: int, a: I64, w: F64, lu: I64, capu: I64, p: I64, rank
     ag = a[c0:c1]
     last = np.flatnonzero(np.append(ag[1:] != ag[:-1], True))
     agents = ag[last]
-    u = np.minimum(capu[agents], u_max)
+    u = capu[agents]
     value[agents] = f[last + 1, u]
     ptr = last + 1
     while True:
@@ -262,13 +261,7 @@ def lagrangian_bound(ap: ArcProblem, prices: Prices, level: int = 0,
     gval = np.where(ap.group_required, gmax, np.maximum(gmax, 0.0))
     if np.isneginf(gval).any():
         return -math.inf, take  # a required group cannot be served: no solution
-    b = const + float(gval.sum()) + float(per_agent.sum())
-    integral = bool(np.all(lv.int_coef() == lv.coef * lv.scale)) and (
-        lv.job_coef is None or bool(np.all(np.rint(lv.job_coef * lv.scale) == lv.job_coef * lv.scale)))
-    tol = 1e-7 * max(1.0, abs(b) * lv.scale)
-    if integral:
-        return math.floor(b * lv.scale + tol) / lv.scale, take
-    return b + tol / lv.scale, take
+    return rounded_bound(lv, const + float(gval.sum()) + float(per_agent.sum()), 1e-7), take
 
 
 def _restrict_arcs(ap: ArcProblem, keep: B, level: int) -> tuple[ArcProblem, I64]:
@@ -423,21 +416,3 @@ def lagrangian_bound_cg(ap: ArcProblem, start: B, *, deadline: float, level: int
         keep |= new
     return best, best_x
 
-
-
-def lagrangian_bound_cg_later(ap: ArcProblem, start: B, *, deadline: float, level: int = 0,
-                              x: F64 | None = None) -> Future[tuple[float, F64 | None]]:
-    """:func:`lagrangian_bound_cg` in a thread (HiGHS releases the GIL); the future gives
-    ``(bound, restricted LP arc values)``, and ``x``, when given, holds the latest round's
-    arc values meanwhile."""
-    def keep(_: float, xs: F64) -> None:
-        if x is not None:
-            x[:] = xs
-
-    def run() -> tuple[float, F64 | None]:
-        return lagrangian_bound_cg(ap, start, deadline=deadline, level=level, on_round=keep)
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vmatch-lagrange")
-    fut = pool.submit(run)
-    pool.shutdown(wait=False)
-    return fut

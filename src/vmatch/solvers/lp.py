@@ -31,10 +31,10 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from vmatch.arcs import ArcProblem
+from vmatch.arcs import ArcProblem, Level
 from vmatch.solvers.bound import _entries, _share_floor
 
-__all__ = ["lp_bound", "lp_nonzeros", "lp_relaxation", "lp_relaxation_later"]
+__all__ = ["lp_bound", "lp_nonzeros", "lp_relaxation", "lp_relaxation_later", "rounded_bound"]
 
 log = logging.getLogger(__name__)
 
@@ -204,11 +204,18 @@ def lp_relaxation(ap: ArcProblem, level: int = 0, time_limit: float = 30.0,
         return inf, None
     x = np.asarray(res.x[:ap.n_arcs], np.float64)
     v = -float(res.fun) if lv.sense == "max" else float(res.fun)
+    return rounded_bound(lv, v, 1e-6), x
+
+
+def rounded_bound(lv: Level, v: float, rel_tol: float) -> float:
+    """A relaxation's value ``v`` of level ``lv`` as a bound: rounded towards the integers it
+    bounds when the level's coefficients are integral (after ``Level.scale``), else widened by
+    the tolerance ``rel_tol`` (relative, at least absolute)."""
     integral = np.all(lv.int_coef() == lv.coef * lv.scale) and (
         lv.job_coef is None or np.all(np.rint(lv.job_coef * lv.scale) == lv.job_coef * lv.scale)) and (
         float(lv.share_weight * lv.scale).is_integer())
-    tol = 1e-6 * max(1.0, abs(v) * lv.scale)
+    tol = rel_tol * max(1.0, abs(v) * lv.scale)
     if integral:
         u = math.floor(v * lv.scale + tol) if lv.sense == "max" else math.ceil(v * lv.scale - tol)
-        return u / lv.scale, x
-    return (v + tol / lv.scale if lv.sense == "max" else v - tol / lv.scale), x
+        return u / lv.scale
+    return v + tol / lv.scale if lv.sense == "max" else v - tol / lv.scale
