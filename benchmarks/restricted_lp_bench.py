@@ -102,17 +102,7 @@ def main() -> None:
         t = time.perf_counter()
         val, lam, nu, status = _highs(c, a_ub, b_ub, a_eq, b_eq, bnd, {**opts, "time_limit": args.time_limit})
         dt = time.perf_counter() - t
-        pr = lg.Prices.zero(ap)
-        first, what = blocks["head"]
-        pr.head[:] = lam[first:first + len(what)]
-        first, what = blocks["min"]
-        pr.minimum[what] = lam[first:first + len(what)]
-        first, what = blocks["xy"]
-        pr.xy[idx[what]] = lam[first:first + len(what)]
-        first, what = blocks["composition"]
-        pr.composition[:] = lam[first:first + len(what)]
-        first, what = blocks["pinned"]
-        pr.pinned[:] = nu[first:first + len(what)]
+        pr = lg.prices_from_duals(ap, blocks, idx, lam, nu)
         report(name, status, val, dt, pr)
 
 

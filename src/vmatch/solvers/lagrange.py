@@ -55,7 +55,7 @@ from vmatch.arcs import ArcProblem, Level
 from vmatch.solvers.bound import _entries, feasible_arcs
 from vmatch.solvers.lp import _lp, rounded_bound
 
-__all__ = ["Prices", "lagrangian_bound", "lagrangian_bound_cg", "restricted_lp",
+__all__ = ["Prices", "lagrangian_bound", "lagrangian_bound_cg", "prices_from_duals", "restricted_lp",
            "schedule_values"]
 
 log = logging.getLogger(__name__)
@@ -314,6 +314,16 @@ def restricted_lp(ap: ArcProblem, keep: B, level: int = 0, time_limit: float = 3
         lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals, np.float64))
         nu = -np.asarray(res.eqlin.marginals, np.float64) if a_eq.shape[0] else np.zeros(0)
 
+    x = np.zeros(ap.n_arcs)
+    x[idx] = np.clip(xs[:len(idx)], 0.0, 1.0)
+    return -fun, x, prices_from_duals(ap, blocks, idx, lam, nu)
+
+
+def prices_from_duals(ap: ArcProblem, blocks: dict[str, tuple[int, I64]], idx: I64, lam: F64, nu: F64) -> Prices:
+    """:class:`Prices` of the full problem from the duals of a restricted LP built by
+    :func:`~vmatch.solvers.lp._lp` with ``blocks``: ``lam >= 0`` of its ``A_ub`` rows, ``nu`` of
+    its ``A_eq`` rows; ``idx[k]`` is the full problem's index of the restricted LP's arc k."""
+
     def block(name: str) -> tuple[F64, I64]:
         first, what = blocks[name]
         return lam[first:first + len(what)], what
@@ -329,9 +339,7 @@ def restricted_lp(ap: ArcProblem, keep: B, level: int = 0, time_limit: float = 3
     pr.composition[:] = v
     f, what = blocks["pinned"]
     pr.pinned[:] = nu[f:f + len(what)]
-    x = np.zeros(ap.n_arcs)
-    x[idx] = np.clip(xs[:len(idx)], 0.0, 1.0)
-    return -fun, x, pr
+    return pr
 
 
 def _pdlp(c: F64, a_ub: sp.csr_matrix, b_ub: F64, a_eq: sp.csr_matrix, b_eq: F64, bnd: F64,
