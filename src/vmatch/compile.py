@@ -125,70 +125,87 @@ def _rows_from_groups(head: I64, members: I64, grp_start: I64) -> tuple[I64, I64
     return lens, out
 
 
+def _spans(lo: I64, hi: I64) -> tuple[I64, I64]:
+    """For each ``i``, the positions ``lo[i] .. hi[i] - 1`` (empty when ``hi <= lo``): (which i, position)."""
+    cnt = np.maximum(hi - lo, 0)
+    which = np.repeat(np.arange(len(lo), dtype=np.int64), cnt)
+    first = np.concatenate([[0], np.cumsum(cnt)[:-1]]).astype(np.int64)
+    return which, np.repeat(lo - first, cnt) + np.arange(len(which), dtype=np.int64)
+
+
 def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km: npt.NDArray[np.float64],
                speed: float, chunk: int = 400_000) -> Rows:
     """Conflict rows among each volunteer's arcs (vectorised, in chunks of whole volunteers).
 
     * Maximal overlap cliques: for each arc k, the arcs of the same volunteer running at
-      its start; kept when no later start contains the same set.
+      its start; kept when no later start contains the same set (some of them ends by the
+      next start), so only those starts are walked.
     * Travel rows: for an arc i and a later task B of the same volunteer that starts after
       i ends but sooner than the trip from i's site to B's site takes, the row
       ``[i, arcs of B that are too soon]`` (arcs of one task are exclusive anyway).
-    Only arcs that start before ``end + T`` are paired, where T is the trip across the
-    volunteer's reach (twice their farthest arc: the triangle inequality).
+    Only arcs that start in ``[end, end + T)`` are paired, where T is the longest trip from
+    the arc's site to another site of the volunteer: at most the arc's own distance from
+    home plus the volunteer's farthest arc (the triangle inequality).
     """
     n = len(arc_v)
     if n == 0:
         return Rows.empty()
     order = np.lexsort((e, s, arc_v))
-    v, so, eo, to = arc_v[order], s[order], e[order], arc_task[order]
+    v, so, eo, to, ko = arc_v[order], s[order], e[order], arc_task[order], arc_km[order]
     reach = np.zeros(tb.nv)
     np.maximum.at(reach, arc_v, arc_km)
-    tmax = travel_minutes(2.0 * reach, speed)
-    big = int(max(so.max(), eo.max()) - min(so.min(), 0) + tmax.max() + 10)
-    key = v * big + (so - min(so.min(), 0))
+    tmax = travel_minutes(ko + reach[v], speed)
+    t0 = min(int(so.min()), 0)
+    big = int(max(so.max(), eo.max()) - t0 + tmax.max() + 10)
+    key = v * big + (so - t0)
+    ends = np.sort(v * big + (eo - t0))
+    longest = np.zeros(tb.nv, np.int64)
+    np.maximum.at(longest, v, eo - so)
+    last_of_v = np.append(v[1:] != v[:-1], True)
+    nxt_start = np.where(last_of_v, eo.max() + 1, np.append(so[1:], 0))
     lens_all: list[I64] = []
     idx_all: list[I64] = []
     vb = np.flatnonzero(np.diff(v)) + 1
     cuts = [0]
-    for c in vb[np.searchsorted(vb, np.arange(chunk, n, chunk))] if n > chunk else []:
+    at = np.searchsorted(vb, np.arange(chunk, n, chunk))  # the first volunteer boundary past each chunk
+    for c in vb[at[at < len(vb)]].tolist():
         if c > cuts[-1]:
             cuts.append(int(c))
     cuts.append(n)
     for c0, c1 in itertools.pairwise(cuts):
-        q = v[c0:c1] * big + (eo[c0:c1] - min(so.min(), 0)) + tmax[v[c0:c1]]
-        hi = np.searchsorted(key, q, side="left")
         pos = np.arange(c0, c1, dtype=np.int64)
-        cnt = np.maximum(hi - pos - 1, 0)
-        ii = np.repeat(pos, cnt)
-        first = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-        kk = ii + 1 + (np.arange(len(ii), dtype=np.int64) - np.repeat(first, cnt))
-        overlap = so[kk] < eo[ii]
-        # maximal overlap cliques, grouped by the later arc k
-        oi, ok = ii[overlap], kk[overlap]
-        if len(ok):
-            srt = np.argsort(ok, kind="stable")
-            oi, ok = oi[srt], ok[srt]
-            gs = np.concatenate([[0], np.flatnonzero(np.diff(ok)) + 1]).astype(np.int64)
-            heads = ok[gs]
-            min_end = np.minimum(np.minimum.reduceat(eo[oi], gs), eo[heads])
-            nxt = heads + 1
-            same_next = (nxt < n) & (v[np.minimum(nxt, n - 1)] == v[heads])
-            maximal = ~same_next | (min_end <= so[np.minimum(nxt, n - 1)])
-            sizes = np.diff(np.append(gs, len(ok)))
-            kept = sizes[maximal]
-            if len(kept):
-                gs2 = np.concatenate([[0], np.cumsum(kept)[:-1]]).astype(np.int64)
-                ln, ix = _rows_from_groups(heads[maximal], oi[np.repeat(maximal, sizes)], gs2)
-                lens_all.append(ln)
-                idx_all.append(ix)
+        vk, sk = v[c0:c1], so[c0:c1] - t0
+        # maximal overlap cliques: an end of the volunteer's arcs in (start, next start]
+        ended = np.searchsorted(ends, vk * big + sk, side="right")
+        by_next = np.searchsorted(ends, vk * big + (nxt_start[c0:c1] - t0), side="right")
+        running = np.searchsorted(key, vk * big + sk, side="right") - ended  # arcs j <= k still running
+        heads = pos[(by_next > ended) & (running >= 2)]
+        if len(heads):
+            lo = np.searchsorted(key, v[heads] * big + np.maximum(so[heads] - t0 - longest[v[heads]], -1),
+                                 side="right")
+            w, j = _spans(lo, heads)
+            live = eo[j] > so[heads[w]]
+            w, j = w[live], j[live]
+            gs = np.searchsorted(w, np.arange(len(heads)))
+            ln, ix = _rows_from_groups(heads, j, gs)
+            lens_all.append(ln)
+            idx_all.append(ix)
+        # pairs (i, k) of one volunteer with k starting in [end of i, end of i + T)
+        lo = np.searchsorted(key, vk * big + (eo[c0:c1] - t0), side="left")
+        hi = np.searchsorted(key, vk * big + (eo[c0:c1] - t0) + tmax[c0:c1], side="left")
+        w, kk = _spans(lo, hi)
+        ii = pos[w]
         # travel rows
-        cand = ~overlap & (to[ii] != to[kk])
+        cand = to[ii] != to[kk]
         ti, tk = ii[cand], kk[cand]
         if len(ti):
+            # the trip via home is at least as long: only pairs it does not fit need the distance
+            gap = so[tk] - eo[ti]
+            near = gap < travel_minutes(ko[ti] + ko[tk] + 1e-6, speed)
+            ti, tk, gap = ti[near], tk[near], gap[near]
             a_, b_ = to[ti], to[tk]
             km = haversine_km(tb.tlat[a_], tb.tlon[a_], tb.tlat[b_], tb.tlon[b_])
-            bad = (so[tk] - eo[ti]) < travel_minutes(km, speed)
+            bad = gap < travel_minutes(km, speed)
             ti, tk = ti[bad], tk[bad]
             if len(ti):
                 # one row [i, all too-soon arcs] when those arcs share a moment (pairwise overlap);
