@@ -6,15 +6,25 @@ import itertools
 import time
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from strategies import problems
 from vmatch.arcs import SolveStatus
 from vmatch.compile import compile_problem
 from vmatch.generate import generate_city
+from vmatch.solvers.bound import flow_bound
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.greedy import greedy
-from vmatch.solvers.lagrange import Prices, lagrangian_bound, lagrangian_bound_cg, restricted_lp, schedule_values
+from vmatch.solvers.lagrange import (
+    Prices,
+    flow_prices,
+    lagrangian_bound,
+    lagrangian_bound_cg,
+    lp_prices,
+    restricted_lp,
+    schedule_values,
+)
 from vmatch.solvers.lp import lp_bound
 
 
@@ -92,3 +102,70 @@ def test_restricted_lp_pdlp_prices_give_a_valid_bound():
         assert got is not None
         b, _ = lagrangian_bound(ap, got[2])
         assert b >= opt.values[0] - 1e-9
+
+
+def test_schedule_units_are_each_agents_own():
+    # agent 0 counts in 15 minutes (20 units), agent 1 in 7: one unit for both would have to be
+    # 1 minute (300 units, too many) or coarse, and agent 0's three 105-minute arcs would fit 300
+    s = np.array([0, 200, 400, 0, 100])
+    load = np.array([105, 105, 105, 35, 35])
+    agent = np.array([0, 0, 0, 1, 1])
+    w = np.ones(5)
+    val, take = schedule_values(agent, s, s + load, load, w, np.array([300, 70]), 2)
+    assert val.tolist() == [2.0, 2.0]
+    assert take.tolist() == [True, True, False, True, True] or take[:3].sum() == 2
+
+
+def _city_ap(seed: int, nv: int = 60, nt: int = 25):
+    from test_bound import with_times
+
+    return with_times(compile_problem(generate_city(nv, nt, seed=seed)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_flow_prices_are_the_flow_duals(seed):
+    ap = _city_ap(seed)
+    opt = solve_cpsat(ap, time_limit=20, workers=1)
+    assert opt.status == SolveStatus.OPTIMAL
+    fb, pr, g_const = flow_prices(ap)
+    assert fb == flow_bound(ap)
+    assert abs(g_const.sum() - pr.penalty_const) < 1e-9
+    b, _ = lagrangian_bound(ap, pr)
+    # valid, and at the flow's duals about the flow bound (the schedules are exact, per-day rows relaxed)
+    assert opt.values[0] - 1e-9 <= b <= fb * 1.01
+    assert lagrangian_bound(ap, Prices.zero(ap))[0] > fb * 1.01  # (which no prices at all are not)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lp_prices_give_a_bound_between_optimum_and_lp(seed):
+    ap = _city_ap(seed)
+    opt = solve_cpsat(ap, time_limit=20, workers=1)
+    assert opt.status == SolveStatus.OPTIMAL
+    got = lp_prices(ap)
+    assert got is not None
+    lb, x, pr = got
+    assert lb == lp_bound(ap)
+    assert x.min() >= 0 and x.max() <= 1
+    b, _ = lagrangian_bound(ap, pr)
+    # every row priced at LP-optimal duals: the exact schedules can only gain integrality
+    assert opt.values[0] - 1e-9 <= b <= lb + 1e-6
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_volunteers=5, max_tasks=4))
+def test_flow_and_lp_prices_never_below_optimum(problem):
+    from test_bound import with_times
+
+    c = compile_problem(problem)
+    ap = with_times(c)
+    opt = solve_cpsat(ap, time_limit=10, workers=1)
+    if opt.status != SolveStatus.OPTIMAL:
+        return
+    lv = ap.levels[0]
+    if lv.sense != "max" or lv.has_share or (lv.coef < 0).any():
+        return
+    _, pr, _ = flow_prices(ap)
+    assert lagrangian_bound(ap, pr)[0] >= opt.values[0] - 1e-9
+    got = lp_prices(ap)
+    if got is not None:
+        assert lagrangian_bound(ap, got[2])[0] >= opt.values[0] - 1e-9

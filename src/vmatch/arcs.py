@@ -154,7 +154,7 @@ class Rows:
     def select(self, rows: npt.NDArray[Any]) -> Rows:
         """The rows where the boolean mask ``rows`` is true, in order."""
         lens = np.diff(self.indptr)
-        keep_idx = rows[self.row_ids()]
+        keep_idx = np.repeat(rows, lens)
         indptr = np.concatenate([[0], np.cumsum(lens[rows])]).astype(np.int64)
         return Rows(indptr, self.indices[keep_idx], self.rhs[rows], self.owner[rows])
 

@@ -31,12 +31,12 @@ from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
 from vmatch.reasons import many_task_reasons
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
-from vmatch.solvers.bound import flow_bound
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 from vmatch.solvers.greedy import greedy
+from vmatch.solvers.lagrange import flow_prices, lagrangian_bound
 from vmatch.solvers.lns import solve_lns
 from vmatch.solvers.lp import lp_nonzeros, lp_relaxation_later
 from vmatch.solvers.lp_regions import regional_lp_bound_later
@@ -158,11 +158,13 @@ def _as_solution(ap: ArcProblem, chosen: np.ndarray, solver: str) -> ArcSolution
     return ArcSolution(SolveStatus.FEASIBLE, arcs, jobs, values, bounds, 0.0, solver)
 
 
-def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
+def level_bounds(ap: ArcProblem, *, flow: bool = True) -> tuple[float, ...]:
     """Bounds valid for the full problem: the first level (if a max level with non-negative
     coefficients) bounded by each task's best occurrence filled to the head-count by its
-    best arcs, and by a min-cost-flow relaxation (:func:`~vmatch.solvers.bound.flow_bound`:
-    conflicts and workload relaxed to counts); other levels NaN."""
+    best arcs, and (with ``flow``) by a min-cost-flow relaxation
+    (:func:`~vmatch.solvers.bound.flow_bound`: conflicts and workload relaxed to counts)
+    and the Lagrangian bound at the flow's duals (:func:`~vmatch.solvers.lagrange.flow_prices`:
+    each agent's own schedule solved exactly); other levels NaN."""
     out = [float("nan")] * len(ap.levels)
     if not ap.levels:
         return ()
@@ -180,8 +182,9 @@ def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
     group_val = np.zeros(ap.n_groups)
     np.maximum.at(group_val, ap.job_group, job_val)
     out[0] = float(group_val.sum())
-    if ap.n_arcs:
-        out[0] = min(out[0], float(flow_bound(ap, 0)))
+    if ap.n_arcs and flow:
+        fb, prices, _ = flow_prices(ap, 0)
+        out[0] = min(out[0], fb, lagrangian_bound(ap, prices, 0)[0])
     return tuple(out)
 
 
@@ -189,9 +192,9 @@ def level_bounds(ap: ArcProblem) -> tuple[float, ...]:
 #: at most ``LP_NONZEROS_PER_SECOND`` per second of the search (about 7 s for 2.8 million).
 LP_MAX_NONZEROS = 4_000_000
 LP_NONZEROS_PER_SECOND = 300_000
-#: The LPs of regions run beside the search when they fit at this rate (a 10k x 5k city's
-#: 14 million, without travel rows, take about 30 s beside the search).
-REGION_NONZEROS_PER_SECOND = 350_000
+#: Otherwise the LPs of regions run beside the search when it has at least this many seconds (the
+#: regions not solved in time keep the min-cost flow's prices, so the bound is at least as good).
+REGION_MIN_SECONDS = 5.0
 
 
 @dataclass
@@ -204,6 +207,7 @@ class LpRun:
 
     future: Future[tuple[float, npt.NDArray[np.float64] | None]]
     partial: npt.NDArray[np.float64] | None = None
+    has_flow: bool = False  # the bound includes the min-cost-flow bound (the search need not compute it)
 
     def guide(self) -> npt.NDArray[np.float64] | None:
         """The LP's arc values known so far (None before any), for :func:`~vmatch.solvers.lns.solve_lns`."""
@@ -225,9 +229,9 @@ def start_lp(ap: ArcProblem, seconds: float) -> LpRun | None:
     nnz = lp_nonzeros(ap)
     if nnz <= min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
         return LpRun(lp_relaxation_later(ap, 0, time_limit=seconds - 0.5))
-    if "group_lat" in ap.meta and nnz / 2 <= REGION_NONZEROS_PER_SECOND * seconds:  # travel rows left out
+    if "group_lat" in ap.meta and seconds >= REGION_MIN_SECONDS:
         x = np.zeros(ap.n_arcs)
-        return LpRun(regional_lp_bound_later(ap, 0, deadline=time.perf_counter() + seconds - 0.3, x=x), x)
+        return LpRun(regional_lp_bound_later(ap, 0, deadline=time.perf_counter() + seconds - 0.3, x=x), x, True)
     return None
 
 
@@ -435,7 +439,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     else:
         lp = start_lp(ap, left)
         sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
-                        bound=lambda: level_bounds(ap), guide=None if lp is None else lp.guide)
+                        bound=lambda: level_bounds(ap, flow=lp is None or not lp.has_flow),
+                        guide=None if lp is None else lp.guide)
         sol = tighten(ap, sol, lp)
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -236,19 +237,26 @@ def _job_extra(ap: ArcProblem, level: int, servable: npt.NDArray[np.bool_]) -> i
     return int(_seg_reduce(np.maximum, ap.job_group, jc, ap.n_groups, 0).sum())
 
 
-def flow_bound(ap: ArcProblem, level: int = 0) -> float:
-    """Upper bound on the maximum of level ``level`` (sense "max", coefficients >= 0) over the full problem.
+@dataclass(frozen=True)
+class _Net:
+    """The flow network of :func:`flow_bound` (costs in integer level units, negated)."""
 
-    See the module docstring for the flow network. The value is in level units. A
-    max-share part with a negative weight adds its smallest possible value.
+    tails: I64
+    heads: I64
+    caps: I64
+    costs: I64
+    n_nodes: int
+    supply: int
+    group0: int  # node of group g is group0 + g; the sink is node 1
+    extra: int  # the per-job part's bound (integer units)
+    share: float  # the max-share part's smallest value (level units)
+    arcs: I64  # the arc problem's arcs in the network
+    combo_edge: I64  # per arc in ``arcs``: its edge cluster -> (agent, group), capacity 1
+    pair_edge: I64  # per arc in ``arcs``: its edge (agent, group) -> group (-1: none), capacity 1
 
-    Raises
-    ------
-    ValueError
-        If the level is not a maximisation with non-negative coefficients (and a
-        non-positive max-share weight).
-    """
-    t0 = time.perf_counter()
+
+def _network(ap: ArcProblem, level: int) -> _Net | float:
+    """The network of :func:`flow_bound`, or the bound itself when no arc can carry weight."""
     lv = ap.levels[level]
     if (lv.sense != "max" or np.any(lv.coef < 0) or (lv.job_coef is not None and np.any(lv.job_coef < 0))
             or lv.share_weight > 0):
@@ -309,16 +317,44 @@ def flow_bound(ap: ArcProblem, level: int = 0) -> float:
     caps = [k_agent[ag], k_row[blocks], cl_cap, np.ones(len(combos)), np.ones(len(m_pairs)), g_cap, [supply]]
     costs = [np.zeros(len(ag)), np.zeros(len(blocks)), np.zeros(n_cl), -c_w, np.zeros(len(m_pairs)),
              np.zeros(ng), [0]]
+    t, h, c, k = (np.concatenate([np.asarray(x, np.int64) for x in part]) for part in (tails, heads, caps, costs))
+    e_combo = len(ag) + len(blocks) + n_cl
+    m_rank = np.cumsum(multi) - 1
+    pair_edge = np.where(multi[pair], e_combo + len(combos) + m_rank[pair], -1)
+    return _Net(t, h, c, k, n_g0 + ng, supply, n_g0, extra, share, idx, e_combo + ci, pair_edge)
+
+
+def _solve_net(net: _Net) -> min_cost_flow.SimpleMinCostFlow:
     mcf = min_cost_flow.SimpleMinCostFlow()
-    mcf.add_arcs_with_capacity_and_unit_cost(
-        *(np.concatenate([np.asarray(x, np.int64) for x in part]) for part in (tails, heads, caps, costs)))
-    supplies = np.zeros(n_g0 + ng, np.int64)
-    supplies[src], supplies[snk] = supply, -supply
-    mcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int64), supplies)
+    mcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
+    supplies = np.zeros(net.n_nodes, np.int64)
+    supplies[0], supplies[1] = net.supply, -net.supply
+    mcf.set_nodes_supplies(np.arange(net.n_nodes, dtype=np.int64), supplies)
     st = mcf.solve()
     if st != mcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow ended with status {st}")
-    value = -int(mcf.optimal_cost()) + extra
-    log.info("flow bound %s: %d arcs, %d clusters, %d blocks, %.2fs", lv.name, len(idx), n_cl,
-             len(blocks), time.perf_counter() - t0)
-    return value / lv.scale + share
+    return mcf
+
+
+def flow_bound(ap: ArcProblem, level: int = 0) -> float:
+    """Upper bound on the maximum of level ``level`` (sense "max", coefficients >= 0) over the full problem.
+
+    See the module docstring for the flow network. The value is in level units. A
+    max-share part with a negative weight adds its smallest possible value.
+
+    Raises
+    ------
+    ValueError
+        If the level is not a maximisation with non-negative coefficients (and a
+        non-positive max-share weight).
+    """
+    t0 = time.perf_counter()
+    net = _network(ap, level)
+    if isinstance(net, float):
+        return net
+    mcf = _solve_net(net)
+    lv = ap.levels[level]
+    value = -int(mcf.optimal_cost()) + net.extra
+    log.info("flow bound %s: %d nodes, %d arcs, %.2fs", lv.name, net.n_nodes, len(net.tails),
+             time.perf_counter() - t0)
+    return value / lv.scale + net.share

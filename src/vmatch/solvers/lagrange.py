@@ -42,7 +42,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -52,11 +52,11 @@ from ortools.pdlp.python import pdlp
 from scipy.optimize import linprog
 
 from vmatch.arcs import ArcProblem, Level
-from vmatch.solvers.bound import _entries, feasible_arcs
-from vmatch.solvers.lp import _lp, rounded_bound
+from vmatch.solvers.bound import _entries, _network, _solve_net, feasible_arcs
+from vmatch.solvers.lp import _lp, lp_nonzeros, rounded_bound
 
-__all__ = ["Prices", "lagrangian_bound", "lagrangian_bound_cg", "prices_from_duals", "restricted_lp",
-           "schedule_values"]
+__all__ = ["Prices", "flow_prices", "lagrangian_bound", "lagrangian_bound_cg", "lp_prices", "prices_from_duals",
+           "restricted_lp", "schedule_values", "with_agent_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,11 @@ class Prices:
     xy: F64  # per arc: x <= y
     composition: F64  # per composition row
     pinned: F64  # per pinned row (free sign)
+    #: Agent-side rows priced too (optional): multipliers ``ν >= 0`` of valid rows ``Σ c x <= b``
+    #: (capacity, clique, one arc per agent and group), folded into a penalty per arc (``Σ ν c``)
+    #: and a constant (``Σ ν b``).
+    arc_penalty: F64 | None = None
+    penalty_const: float = 0.0
 
     @staticmethod
     def zero(ap: ArcProblem) -> Prices:
@@ -111,6 +116,9 @@ def reduced_weights(ap: ArcProblem, prices: Prices, level: int = 0) -> tuple[F64
         yw = yw - np.bincount(ap.composition.owner, weights=ap.composition.rhs * prices.composition,
                               minlength=ap.n_jobs)
     const = 0.0
+    if prices.arc_penalty is not None:
+        w = w - prices.arc_penalty
+        const += prices.penalty_const
     if len(ap.pinned):
         r, a = _entries(ap.pinned)
         np.subtract.at(w, a, prices.pinned[r])
@@ -119,18 +127,30 @@ def reduced_weights(ap: ArcProblem, prices: Prices, level: int = 0) -> tuple[F64
 
 
 def _units(load: I64, cap: I64, agent: I64, n_agents: int, max_units: int) -> tuple[I64, I64]:
-    """Loads and capacities in whole units (rounded down: a relaxation); 0 and 0 where no limit."""
+    """Loads and capacities in whole units of each agent's own size (rounded down: a relaxation);
+    0 and 0 where no limit.
+
+    An agent's unit is the greatest common divisor of its loads and its capacity (so the
+    count is exact) unless that needs more than ``max_units`` units, then the capacity over
+    ``max_units``, rounded up.
+    """
     capped = cap[agent] >= 0
     tot = np.bincount(agent[capped], weights=load[capped], minlength=n_agents).astype(np.int64)
     eff = np.where(cap >= 0, np.minimum(cap, tot), 0)
-    vals = np.concatenate([load[capped], eff[eff > 0]])
-    if not len(vals):
+    if not (eff > 0).any():
         return np.zeros(len(load), np.int64), np.zeros(n_agents, np.int64)
-    q = int(np.gcd.reduce(vals.astype(np.int64))) or 1
-    top = int(eff.max())
-    if top // q > max_units:
-        q = -(-top // max_units)
-    lu = np.where(capped, load // q, 0).astype(np.int64)
+    q = np.ones(n_agents, np.int64)
+    la, ll = agent[capped], load[capped].astype(np.int64)
+    ag = np.concatenate([la, np.flatnonzero(eff > 0)])
+    vals = np.concatenate([ll, eff[eff > 0]])
+    order = np.argsort(ag, kind="stable")
+    ag, vals = ag[order], vals[order]
+    starts = np.flatnonzero(np.concatenate([[True], ag[1:] != ag[:-1]]))
+    q[ag[starts]] = np.gcd.reduceat(vals, starts)
+    q = np.maximum(q, 1)
+    coarse = eff // q > max_units
+    q[coarse] = -(-eff[coarse] // max_units)
+    lu = np.where(capped, load // q[agent], 0).astype(np.int64)
     return lu, (eff // q).astype(np.int64)
 
 
@@ -340,6 +360,104 @@ def prices_from_duals(ap: ArcProblem, blocks: dict[str, tuple[int, I64]], idx: I
     f, what = blocks["pinned"]
     pr.pinned[:] = nu[f:f + len(what)]
     return pr
+
+
+def with_agent_rows(ap: ArcProblem, pr: Prices, blocks: dict[str, tuple[int, I64]], lam: F64) -> Prices:
+    """``pr`` with the capacity and clique rows of an LP of ``ap`` itself (built by
+    :func:`~vmatch.solvers.lp._lp` with ``blocks``) priced by its duals ``lam``."""
+    pen = np.zeros(ap.n_arcs)
+    const = 0.0
+    for name, rows in (("capacity", ap.capacity), ("cliques", ap.cliques)):
+        f, what = blocks[name]
+        v = np.maximum(lam[f:f + len(what)], 0.0)
+        r, a = _entries(rows)
+        coef = ap.arc_load[a] if name == "capacity" else 1.0
+        pen += np.bincount(a, weights=v[r] * coef, minlength=ap.n_arcs)
+        const += float(v @ rows.rhs) if name == "capacity" else float(v.sum())
+    return replace(pr, arc_penalty=pen, penalty_const=const)
+
+
+#: Rounds of the shortest-path search for the flow's node potentials (it stops sooner when settled;
+#: unsettled potentials still give valid, if weaker, multipliers).
+POTENTIAL_ROUNDS = 2_000
+
+
+def _potentials(tails: I64, heads: I64, costs: I64, n: int, rounds: int) -> I64:
+    """Shortest distances from a virtual root joined to every node (Bellman-Ford, vectorised)."""
+    d = np.zeros(n, np.int64)
+    if not len(tails):
+        return d
+    order = np.argsort(heads, kind="stable")
+    t, h, c = tails[order], heads[order], costs[order]
+    starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
+    hu = h[starts]
+    for _ in range(rounds):
+        cand = np.minimum(d[hu], np.minimum.reduceat(d[t] + c, starts))
+        if np.array_equal(cand, d[hu]):
+            break
+        d[hu] = cand
+    return d
+
+
+def flow_prices(ap: ArcProblem, level: int = 0) -> tuple[float, Prices, F64]:
+    """The min-cost-flow bound (:func:`~vmatch.solvers.bound.flow_bound`) and its duals as
+    :class:`Prices`, with the share of the prices' constant that belongs to each group.
+
+    Head prices are the duals of the groups' capacities (the same for every job of a group);
+    the rows "at most one arc of an agent per group, and per conflict cluster" are priced by
+    the duals of the network's unit edges and folded into arc penalties. The schedules of
+    :func:`lagrangian_bound` keep the agents' own rules, so at these prices it gives about the
+    flow bound; the prices are the starting point that better ones (:func:`lp_prices`) replace
+    where they are known.
+    """
+    pr = Prices.zero(ap)
+    pen = np.zeros(ap.n_arcs)
+    g_const = np.zeros(ap.n_groups)
+    net = _network(ap, level)
+    if isinstance(net, float):
+        return net, replace(pr, arc_penalty=pen), g_const
+    mcf = _solve_net(net)
+    lv = ap.levels[level]
+    value = (-int(mcf.optimal_cost()) + net.extra) / lv.scale + net.share
+    f = np.asarray(mcf.flows(np.arange(len(net.tails), dtype=np.int64)), np.int64)
+    fw, bw = f < net.caps, f > 0
+    d = _potentials(np.concatenate([net.tails[fw], net.heads[bw]]), np.concatenate([net.heads[fw], net.tails[bw]]),
+                    np.concatenate([net.costs[fw], -net.costs[bw]]), net.n_nodes, POTENTIAL_ROUNDS)
+    dual = np.maximum(0, d[net.heads] - d[net.tails] - net.costs) / lv.scale  # of each edge's capacity
+    g_price = np.zeros(ap.n_groups)
+    to_sink = np.flatnonzero((net.heads == 1) & (net.tails >= net.group0))
+    g_price[net.tails[to_sink] - net.group0] = dual[to_sink]
+    pr.head[:] = g_price[ap.job_group]
+    arc_group = ap.job_group[ap.arc_job[net.arcs]]
+    has_pair = net.pair_edge >= 0
+    pen[net.arcs] = dual[net.combo_edge] + np.where(has_pair, dual[np.maximum(net.pair_edge, 0)], 0.0)
+    for edge, m in ((net.combo_edge, np.ones(len(net.arcs), bool)), (net.pair_edge, has_pair)):
+        e, first = np.unique(edge[m], return_index=True)
+        np.add.at(g_const, arc_group[m][first], dual[e])
+    return value, replace(pr, arc_penalty=pen, penalty_const=float(g_const.sum())), g_const
+
+
+def lp_prices(ap: ArcProblem, level: int = 0, time_limit: float = 30.0,
+              max_nonzeros: int = 20_000_000) -> tuple[float, F64, Prices] | None:
+    """The LP relaxation of ``ap`` (HiGHS): its bound, its arc values and its duals as
+    :class:`Prices`, every row priced (agent-side rows folded into arc penalties: see
+    :func:`with_agent_rows`); None when not solved in ``time_limit`` seconds, too big, or
+    the level does not qualify."""
+    lv = _max_level(ap, level)
+    if lv is None or lp_nonzeros(ap) > max_nonzeros:
+        return None
+    blocks: dict[str, tuple[int, I64]] = {}
+    c, a_ub, b_ub, a_eq, b_eq, bnd = _lp(ap, level, blocks)
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
+                  b_eq=b_eq if a_eq.shape[0] else None, bounds=bnd, method="highs",
+                  options={"time_limit": float(max(0.1, time_limit)), "presolve": False})
+    if res.status != 0:
+        return None
+    lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals, np.float64))
+    nu = -np.asarray(res.eqlin.marginals, np.float64) if a_eq.shape[0] else np.zeros(0)
+    pr = with_agent_rows(ap, prices_from_duals(ap, blocks, np.arange(ap.n_arcs, dtype=np.int64), lam, nu),
+                         blocks, lam)
+    return rounded_bound(lv, -float(res.fun), 1e-6), np.clip(np.asarray(res.x[:ap.n_arcs]), 0.0, 1.0), pr
 
 
 def _pdlp(c: F64, a_ub: sp.csr_matrix, b_ub: F64, a_eq: sp.csr_matrix, b_eq: F64, bnd: F64,
