@@ -26,8 +26,10 @@ Examples
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +46,9 @@ from vmatch.objective import Objective, build_levels
 __all__ = ["Compiled", "candidate_pairs", "compile_problem"]
 
 I64 = npt.NDArray[np.int64]
+
+#: Threads for the conflict rows (chunks of whole volunteers): the machine's cores, at most 4.
+COMPILE_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +177,10 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
         if c > cuts[-1]:
             cuts.append(int(c))
     cuts.append(n)
-    for c0, c1 in itertools.pairwise(cuts):
+
+    def chunk_rows(c0: int, c1: int) -> tuple[list[I64], list[I64]]:
+        lens: list[I64] = []
+        idx: list[I64] = []
         pos = np.arange(c0, c1, dtype=np.int64)
         vk, sk = v[c0:c1], so[c0:c1] - t0
         # maximal overlap cliques: an end of the volunteer's arcs in (start, next start]
@@ -188,8 +196,8 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
             w, j = w[live], j[live]
             gs = np.searchsorted(w, np.arange(len(heads)))
             ln, ix = _rows_from_groups(heads, j, gs)
-            lens_all.append(ln)
-            idx_all.append(ix)
+            lens.append(ln)
+            idx.append(ix)
         # pairs (i, k) of one volunteer with k starting in [end of i, end of i + T)
         lo = np.searchsorted(key, vk * big + (eo[c0:c1] - t0), side="left")
         hi = np.searchsorted(key, vk * big + (eo[c0:c1] - t0) + tmax[c0:c1], side="left")
@@ -220,8 +228,8 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
                 if one.any():
                     gs1 = np.concatenate([[0], np.cumsum(sizes[one])[:-1]]).astype(np.int64)
                     ln, ix = _rows_from_groups(ti[gs[one]], tk[in_one], gs1)
-                    lens_all.append(ln)
-                    idx_all.append(ix)
+                    lens.append(ln)
+                    idx.append(ix)
                 ti, tk = ti[~in_one], tk[~in_one]
                 if len(ti):
                     srt = np.lexsort((tk, to[tk], ti))
@@ -229,8 +237,15 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
                     gkey = ti * (tb.nt + 1) + to[tk]
                     gs = np.concatenate([[0], np.flatnonzero(np.diff(gkey)) + 1]).astype(np.int64)
                     ln, ix = _rows_from_groups(ti[gs], tk, gs)
-                    lens_all.append(ln)
-                    idx_all.append(ix)
+                    lens.append(ln)
+                    idx.append(ix)
+        return lens, idx
+
+    # numpy releases the GIL in its sorts, searches and gathers: chunks run on every core
+    with ThreadPoolExecutor(max_workers=max(1, min(COMPILE_THREADS, len(cuts) - 1))) as pool:
+        for ln_, ix_ in pool.map(lambda c: chunk_rows(*c), itertools.pairwise(cuts)):
+            lens_all += ln_
+            idx_all += ix_
     if not lens_all:
         return Rows.empty()
     lens = np.concatenate(lens_all)
