@@ -31,13 +31,14 @@ import numpy.typing as npt
 from vmatch.arcs import ArcProblem, ArcSolution, Level, SolveStatus
 from vmatch.compile import Compiled
 from vmatch.errors import InfeasibleError
+from vmatch.menu.bounds import menu_bounds
 from vmatch.menu.fastcompile import by_item
 from vmatch.menu.people import compile_people
 from vmatch.menu.reasons import decode_by_item
 from vmatch.model import Problem
 from vmatch.objective import Objective
 from vmatch.result import Result
-from vmatch.solve import FULL_MODEL_ARCS, _as_solution, _pins_hold, conflict_names, decode, level_bounds
+from vmatch.solve import FULL_MODEL_ARCS, _as_solution, _pins_hold, conflict_names, decode
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
@@ -178,8 +179,9 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
     else:
         # one lane: a menu's parts are large and gain more from CP-SAT's second worker than from
         # a second part solved beside them (20k x 5k welfare: about 24,430 against 24,370 in 30 s)
-        sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: level_bounds(ap),
-                        lanes=1)
+        speed = problem.settings.travel_speed_kmh
+        sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
+                        bound=lambda: menu_bounds(ap, speed), lanes=1)
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(ap, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),

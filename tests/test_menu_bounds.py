@@ -1,0 +1,131 @@
+"""Tests of the menu's schedule programme, its Lagrangian bound and column generation.
+
+The programme is checked against brute force (every subset of a few arcs per agent, the rules
+written out again here), the bounds against CP-SAT optima of small menus (never below them, at
+any prices).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vmatch.gen.menu import generate_menu
+from vmatch.geo import haversine_km, travel_minutes
+from vmatch.menu.bounds import arc_data, menu_bounds, menu_shaped, persons, schedule_bound
+from vmatch.menu.colgen import column_generation
+from vmatch.menu.compile import menu_to_problem
+from vmatch.menu.elementary import ArcData, elementary_schedules
+from vmatch.menu.people import compile_people
+from vmatch.menu.schedules import best_schedules
+from vmatch.solve import level_bounds
+from vmatch.solvers.cpsat import solve_cpsat
+
+SPEED = 15.0
+
+
+@st.composite
+def arc_sets(draw: st.DrawFn) -> ArcData:
+    """Up to three agents with up to seven arcs each: 30-min grid starts, 30-90 min, sites within
+    about 6 km, a few orders (some with several starts), loads 1-2 and capacities 1-4 or none."""
+    n_agents = draw(st.integers(1, 3))
+    agent, start, dur, lat, lon, group, load = [], [], [], [], [], [], []
+    for a in range(n_agents):
+        for _ in range(draw(st.integers(0, 7))):
+            agent.append(a)
+            start.append(30 * draw(st.integers(0, 12)))
+            dur.append(draw(st.sampled_from([30, 45, 60, 90])))
+            g = draw(st.integers(0, 5))
+            group.append(g)
+            lat.append(30.5 + 0.01 * g)  # one site per order
+            lon.append(114.3 + 0.02 * (g % 3))
+            load.append(draw(st.integers(1, 2)))
+    cap = [draw(st.sampled_from([-1, 1, 2, 3, 4])) for _ in range(n_agents)]
+    s = np.asarray(start, np.int64)
+    return ArcData(np.asarray(agent, np.int64), s, s + np.asarray(dur, np.int64), np.asarray(lat, np.float64),
+                   np.asarray(lon, np.float64), np.asarray(group, np.int64), np.asarray(load, np.int64),
+                   np.asarray(cap, np.int64), n_agents, SPEED)
+
+
+def _fits(data: ArcData, arcs: tuple[int, ...], repeats: bool) -> bool:
+    """One agent's arcs as a schedule: each order once (unless ``repeats``), the load within the
+    capacity, and one after another with the trip between the sites in between."""
+    if not arcs:
+        return True
+    a = int(data.agent[arcs[0]])
+    if data.capacity[a] >= 0 and int(data.load[list(arcs)].sum()) > data.capacity[a]:
+        return False
+    if not repeats and len({int(data.group[i]) for i in arcs}) < len(arcs):
+        return False
+    for i, j in itertools.combinations(arcs, 2):
+        first, then = (i, j) if data.start[i] <= data.start[j] else (j, i)
+        gap = int(data.start[then] - data.end[first])
+        km = haversine_km(data.lat[first], data.lon[first], data.lat[then], data.lon[then])
+        same = data.group[first] == data.group[then]
+        if gap < (0 if same else int(travel_minutes(km, SPEED))):
+            return False
+    return True
+
+
+def _brute(data: ArcData, w: np.ndarray, repeats: bool) -> np.ndarray:
+    out = np.zeros(data.n_agents)
+    for a in range(data.n_agents):
+        mine = np.flatnonzero(data.agent == a).tolist()
+        for k in range(len(mine) + 1):
+            for sub in itertools.combinations(mine, k):
+                if _fits(data, sub, repeats):
+                    out[a] = max(out[a], float(w[list(sub)].sum()))
+    return out
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arc_sets(), st.randoms(use_true_random=False))
+def test_schedules_equal_brute_force(data, rnd):  # type: ignore[no-untyped-def]
+    w = np.asarray([rnd.uniform(-1.0, 3.0) for _ in range(len(data.agent))])
+    if not len(w):
+        return
+    plain, _ = best_schedules(data.timeline(), w)
+    value, taken = elementary_schedules(data, w)
+    assert np.allclose(value, _brute(data, w, repeats=False))
+    assert np.all(plain >= value - 1e-9)  # the programme with repeats only relaxes
+    for a in range(data.n_agents):
+        arcs = tuple(np.flatnonzero(taken & (data.agent == a)).tolist())
+        assert _fits(data, arcs, repeats=False)
+        assert np.isclose(w[list(arcs)].sum() if arcs else 0.0, value[a])
+
+
+def _menu(n_orders: int, n_offers: int, seed: int):  # type: ignore[no-untyped-def]
+    c = compile_people(menu_to_problem(generate_menu(n_orders, n_offers, seed=seed))[0])
+    return c, dataclasses.replace(c.arcs, levels=c.arcs.levels[:1])
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(40, 90), st.randoms(use_true_random=False))
+def test_schedule_bound_never_below_the_optimum(seed, n_orders, rnd):  # type: ignore[no-untyped-def]
+    c, ap = _menu(n_orders, n_orders // 3, seed)
+    assert menu_shaped(ap)
+    opt = solve_cpsat(ap, time_limit=20, workers=2)
+    assert opt.status.value == "OPTIMAL"
+    data = arc_data(ap, c.problem.settings.travel_speed_kmh)
+    for prices in (np.zeros(ap.n_groups), np.asarray([rnd.uniform(0, 4) for _ in range(ap.n_groups)])):
+        assert schedule_bound(ap, data, prices) >= opt.values[0]
+    mb = menu_bounds(ap, c.problem.settings.travel_speed_kmh)[0]
+    assert opt.values[0] <= mb <= level_bounds(ap)[0]
+
+
+def test_column_generation_bounds_the_optimum_per_offer_and_per_person() -> None:
+    c, ap = _menu(150, 50, 3)
+    opt = solve_cpsat(ap, time_limit=30, workers=2)
+    assert opt.status.value == "OPTIMAL"
+    speed = c.problem.settings.travel_speed_kmh
+    n, person = persons(ap)
+    assert n < ap.n_agents  # some provider has several offers
+    for data, by_person in ((arc_data(ap, speed), False), (arc_data(ap, speed, person, n), True)):
+        cg = column_generation(ap, data, np.zeros(ap.n_arcs, bool), deadline=time.perf_counter() + 20,
+                               by_person=by_person)
+        assert opt.values[0] <= cg.bound <= menu_bounds(ap, speed)[0]
