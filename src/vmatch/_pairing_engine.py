@@ -39,10 +39,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vmatch._pairing_bound import lagrangian_bound
 from vmatch._pairing_compile import PairingCompiled
 from vmatch._pairing_lns import improve
+from vmatch._pairing_pack import pack
+from vmatch._pairing_price import SetPricer
 from vmatch._pairing_repair import EngineOut, check, finish, relax, repair, with_rows
 from vmatch._pairing_sched import Scheduler
+from vmatch._pairing_sweep import sweep
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
@@ -57,6 +61,9 @@ I64 = npt.NDArray[np.int64]
 #: Above this many arcs, ``"auto"`` does not hand a round to CP-SAT but relaxes and repairs.
 CPSAT_MAX_ARCS = 3_000
 ENGINES = ("auto", "cpsat", "relax")
+#: Share of the time limit by which the first best-response sweeps stop (the set packing and more
+#: sweeps follow).
+SWEEP_SHARE = 0.7
 
 
 def _exact(ap: ArcProblem) -> ArcSolution | None:
@@ -141,30 +148,34 @@ def solve_pairing(
             if not bad and not sch.hit_limit:
                 stats.update(rounds=1, solvers=[sol.solver])
                 return EngineOut(
-                    dataclasses.replace(
-                        sol, wall_seconds=time.perf_counter() - t0, stats={**sol.stats, **stats}
-                    ),
+                    dataclasses.replace(sol, wall_seconds=time.perf_counter() - t0, stats={**sol.stats, **stats}),
                     schedule,
                     stats,
                 )
-    # re-filling after repair stops at 40 % of the time when more search follows
-    relaxed, cuts = relax(pc, sch, t0, stats, deadline if engine == "relax" else t0 + 0.4 * time_limit)
+    # re-filling after repair stops early when more search follows (the sweeps fill better)
+    lam: list[npt.NDArray[np.float64]] = []
+    relaxed, cuts = relax(pc, sch, t0, stats, deadline if engine == "relax" else t0 + 0.05 * time_limit, prices=lam)
     if engine == "relax" or relaxed.sol.status == SolveStatus.OPTIMAL:
         return relaxed
     small = base.n_arcs <= CPSAT_MAX_ARCS
-    arcs, schedule = improve(
-        pc,
-        sch,
-        relaxed.sol.arcs,
-        cuts,
-        t0 + 0.3 * time_limit if small else deadline,
-        seed=seed,
-        workers=workers,
-        stats=stats,
-    )
-    stats.update(solvers=["block-flow", "cpsat-lns"])
+    pricer = SetPricer(pc, sch)
+    pool: list[tuple[int, ...]] = []
+    arcs, _ = sweep(pc, sch, relaxed.sol.arcs, t0 + SWEEP_SHARE * time_limit, pricer=pricer, pool=pool)
+    bound, sets = lagrangian_bound(pricer, lam[0])
+    bounds = (min(relaxed.sol.bounds[0], bound), *relaxed.sol.bounds[1:])
+    stats.update(lagrangian_bound=bound)
+    end = t0 + (0.3 if small else 1.0) * time_limit
+    left = end - time.perf_counter()
+    arcs = pack(pc, pool + [s for s in sets if s], arcs, end - 0.4 * left, seed=seed, workers=workers)
+    arcs, _ = sweep(pc, sch, arcs, end, pricer=pricer, stats=stats)
+    schedule, bad = check(pc, sch, arcs)
+    if bad:  # cannot happen: every set taken was placed by the scheduler
+        raise RuntimeError("pairing: an accepted set cannot be scheduled")
+    if small:
+        arcs, schedule = improve(pc, sch, arcs, cuts, end, seed=seed, workers=workers, stats=stats)
+    stats.update(solvers=["block-flow", "sweeps", "lagrangian", "set-packing", "cpsat-lns"])
     relaxed = EngineOut(
-        finish(base, arcs, SolveStatus.FEASIBLE, relaxed.sol.bounds, t0, "block-flow+lns", stats),
+        finish(base, arcs, SolveStatus.FEASIBLE, bounds, t0, "block-flow+sweeps+packing", stats),
         schedule,
         stats,
     )
@@ -172,7 +183,7 @@ def solve_pairing(
         return relaxed
     # cut loop: CP-SAT on the folded levels, hinted with the best answer so far
     best, best_key = relaxed, _lex(base, relaxed.sol.arcs)
-    bound0 = relaxed.sol.bounds[0]
+    bound0 = bounds[0]
     rows: list[I64] = list(cuts)
     rank = preference(base)
     budget = 2.0

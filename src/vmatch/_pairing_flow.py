@@ -39,7 +39,7 @@ from vmatch._pairing_compile import PairingCompiled
 from vmatch.arcs import ArcProblem
 from vmatch.geo import EARTH_RADIUS_KM, travel_minutes, unit_xyz
 
-__all__ = ["BlockFlow", "lex_weights"]
+__all__ = ["BlockFlow", "lex_weights", "nearest_travel"]
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,10 @@ I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 
-def lex_weights(ap: ArcProblem, k: int, limit: int) -> I64:
+def lex_weights(ap: ArcProblem, k: int, limit: int) -> tuple[I64, int]:
     """One integer weight per arc folding the levels (all "max") so that a unit of an earlier
     level outweighs any change of the later ones over at most ``k`` arcs; only the leading
-    levels that fit under ``limit`` are folded."""
+    levels that fit under ``limit`` are folded. Also the multiplier of the first level."""
     cs = [lv.int_coef() if lv.sense == "max" else -lv.int_coef() for lv in ap.levels]
     for n in range(len(cs), 0, -1):
         mult, mults = 1, []
@@ -63,11 +63,11 @@ def lex_weights(ap: ArcProblem, k: int, limit: int) -> I64:
             w = np.zeros(ap.n_arcs, np.int64)
             for c, m_ in zip(cs[:n], reversed(mults), strict=True):
                 w += m_ * c
-            return w
-    return np.zeros(ap.n_arcs, np.int64)
+            return w, mults[-1]
+    return np.zeros(ap.n_arcs, np.int64), 1
 
 
-def _nearest_travel(pc: PairingCompiled) -> I64:
+def nearest_travel(pc: PairingCompiled) -> I64:
     """Per beneficiary, the travel minutes to the nearest other beneficiary's home."""
     bs = pc.problem.beneficiaries
     if len(bs) < 2:
@@ -76,6 +76,11 @@ def _nearest_travel(pc: PairingCompiled) -> I64:
     d, _ = cKDTree(xyz).query(xyz, k=2)
     km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(d[:, 1] / 2.0, 0.0, 1.0)) * (1 - 1e-9)
     return np.asarray(travel_minutes(km, pc.problem.settings.travel_speed_kmh), np.int64)
+
+
+#: Folded weights stay below this (small costs keep the cost-scaling flow fast; levels that
+#: would not fit are left out of the relaxation's objective, which only the first level bounds).
+FOLD_LIMIT = 2**31
 
 
 class BlockFlow:
@@ -99,15 +104,16 @@ class BlockFlow:
         self.block_vol = np.where(self.keys < 0, -self.keys - 1, self.keys // (7 * 64)).astype(np.int64)
         m = pe.minutes[pe.b[self.arc]]
         z = np.zeros(len(one), np.int64)
-        tmin = _nearest_travel(pc)[pe.b[self.arc]]
+        tmin = nearest_travel(pc)[pe.b[self.arc]]
         self.cap = self._capacity(m, np.concatenate([z, lo]), np.concatenate([z, hi + m[len(one) :]]), tmin)
         self.cap[self.keys < 0] = 1
         self._index = {int(k): i for i, k in enumerate(self.keys.tolist())}
         self.cap = np.minimum(self.cap, pc.k_eff[self.block_vol])
-        self.weight = lex_weights(
+        self._last: tuple[I64, I64, I64, I64, I64, int] | None = None
+        self.weight, self.unit = lex_weights(
             ap,
             len(pc.problem.beneficiaries),
-            2**62 // (len(pc.problem.volunteers) + self.n_blocks + ap.n_jobs + 3),
+            FOLD_LIMIT,
         )
         log.info(
             "block flow: %d block arcs, %d blocks, %.2fs",
@@ -149,6 +155,7 @@ class BlockFlow:
             use &= allowed[self.arc]
         use &= (bc[self.block] > 0) & (vc[self.block_vol[self.block]] > 0)
         ia = np.flatnonzero(use)
+        self._last = None
         if not len(ia):
             return np.zeros(0, np.int64)
         arc = self.arc[ia]
@@ -162,12 +169,8 @@ class BlockFlow:
         heads = np.concatenate(
             [v0 + np.arange(nv), k0 + np.arange(self.n_blocks), j0 + ap.arc_job[arc], np.full(nj, snk), [snk]]
         )
-        caps = np.concatenate(
-            [vc.clip(0), bc.clip(0), np.ones(len(ia), np.int64), np.ones(nj, np.int64), [supply]]
-        )
-        costs = np.concatenate(
-            [np.zeros(nv + self.n_blocks, np.int64), -self.weight[arc], np.zeros(nj + 1, np.int64)]
-        )
+        caps = np.concatenate([vc.clip(0), bc.clip(0), np.ones(len(ia), np.int64), np.ones(nj, np.int64), [supply]])
+        costs = np.concatenate([np.zeros(nv + self.n_blocks, np.int64), -self.weight[arc], np.zeros(nj + 1, np.int64)])
         mcf = min_cost_flow.SimpleMinCostFlow()
         mcf.add_arcs_with_capacity_and_unit_cost(
             tails.astype(np.int64), heads.astype(np.int64), caps.astype(np.int64), costs.astype(np.int64)
@@ -176,9 +179,38 @@ class BlockFlow:
         st = mcf.solve()
         if st != mcf.OPTIMAL:
             raise RuntimeError(f"block flow ended with status {st}")
+        f = np.asarray(mcf.flows(np.arange(len(tails), dtype=np.int64)), np.int64)
+        self._last = (tails, heads, caps, costs, f, j0)
         first = nv + self.n_blocks
-        flows = mcf.flows(first + np.arange(len(ia), dtype=np.int64))
-        return np.unique(arc[flows > 0]).astype(np.int64)
+        return np.unique(arc[f[first : first + len(ia)] > 0]).astype(np.int64)
+
+    def prices(self, rounds: int = 500) -> npt.NDArray[np.float64]:
+        """Per beneficiary, the dual of "paired at most once" in the last :meth:`solve`, in units of
+        the first level (from node potentials: shortest distances in the residual network)."""
+        nj = self.pc.arcs.n_jobs
+        if self._last is None:
+            return np.zeros(nj)
+        tails, heads, caps, costs, f, j0 = self._last
+        fw, bw = f < caps, f > 0
+        t = np.concatenate([tails[fw], heads[bw]])
+        h = np.concatenate([heads[fw], tails[bw]])
+        c = np.concatenate([costs[fw], -costs[bw]])
+        n = int(max(tails.max(), heads.max())) + 1
+        d = np.zeros(n, np.int64)
+        order = np.argsort(h, kind="stable")
+        t, h, c = t[order], h[order], c[order]
+        starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
+        hu = h[starts]
+        for _ in range(rounds):  # Bellman-Ford from a root joined to every node
+            cand = np.minimum(d[hu], np.minimum.reduceat(d[t] + c, starts))
+            if np.array_equal(cand, d[hu]):
+                break
+            d[hu] = cand
+        sink = np.flatnonzero((heads == 1) & (tails >= j0))
+        lam = np.zeros(nj)
+        dual = np.maximum(0, d[heads[sink]] - d[tails[sink]] - costs[sink])
+        lam[tails[sink] - j0] = dual / float(self.unit)
+        return lam
 
     def block_of(self, arc: int, start: int) -> int:
         """The block (index) holding a visit of ``arc`` starting at ``start`` (-1 when none)."""

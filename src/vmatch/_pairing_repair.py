@@ -138,13 +138,21 @@ def repair(
 
 
 def relax(
-    pc: PairingCompiled, sch: Scheduler, t0: float, stats: dict[str, Any], deadline: float
+    pc: PairingCompiled,
+    sch: Scheduler,
+    t0: float,
+    stats: dict[str, Any],
+    deadline: float,
+    prices: list[npt.NDArray[np.float64]] | None = None,
 ) -> tuple[EngineOut, list[I64]]:
     """Block relaxation solved exactly (bound), then repaired and re-filled (answer); and the sets found
-    that cannot be scheduled."""
+    that cannot be scheduled. The relaxation's beneficiary prices (:meth:`BlockFlow.prices`) are
+    appended to ``prices`` when given."""
     ap = pc.arcs
     bf = BlockFlow(pc)
     chosen = bf.solve()
+    if prices is not None:
+        prices.append(bf.prices())
     bound0 = ap.levels[0].value(chosen)
     first_values = tuple(lv.value(chosen) for lv in ap.levels)
 

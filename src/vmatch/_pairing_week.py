@@ -178,14 +178,18 @@ class WeekTables:
         self._nbp, self._nm = nbp, nm
         self._vpats = vpats
         self._blocks: tuple[I64, I64, I64, I64] | None = None
+        self._runs: tuple[I64, I64, I64, I64] | None = None
+        self.step = step
 
     def day_intervals(self, v: int, d: int) -> tuple[tuple[int, int], ...]:
         """Volunteer ``v``'s intervals on weekday index ``d`` (0 = Monday), minutes after midnight."""
         return self._vpats[int(self.vdp[v, d])]
 
-    def _block_table(self) -> tuple[I64, I64, I64, I64]:
-        """Per table entry: CSR of (volunteer interval index, earliest start, latest start) with starts."""
-        if self._blocks is None:
+    def _block_table(self, runs: bool) -> tuple[I64, I64, I64, I64]:
+        """Per table entry: CSR of (volunteer interval index, earliest start, latest start) with starts;
+        with ``runs``, one row per run of starts one step apart instead of one per interval."""
+        got = self._runs if runs else self._blocks
+        if got is None:
             nvp = len(self._vpats)
             n = nvp * self._nbp * self._nm
             lens = np.zeros(n, np.int64)
@@ -200,22 +204,31 @@ class WeekTables:
                         e = (vp * self._nbp + bp) * self._nm + mi
                         for j, (a, b) in enumerate(ivs):
                             inside = ok[(ok >= a) & (ok < b)]
-                            if len(inside):
-                                rows.append((e, j, int(inside[0]), int(inside[-1])))
+                            if not len(inside):
+                                continue
+                            cut = np.flatnonzero(np.diff(inside) != self.step) + 1 if runs else np.zeros(0, np.int64)
+                            for part in np.split(inside, cut):
+                                rows.append((e, j, int(part[0]), int(part[-1])))
                                 lens[e] += 1
             arr = np.asarray(rows, np.int64).reshape(-1, 4)
             ptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-            self._blocks = (ptr, arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy())
-        return self._blocks
+            got = (ptr, arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy())
+            if runs:
+                self._runs = got
+            else:
+                self._blocks = got
+        return got
 
-    def blocks(self, v: I64, b: I64) -> tuple[I64, I64, I64, I64]:
+    def blocks(self, v: I64, b: I64, runs: bool = False) -> tuple[I64, I64, I64, I64]:
         """The volunteer blocks (day intervals) in which each pair has visit starts.
 
         Returns ``(pair, block, lo, hi)``: pair index into ``v``/``b``, block key
         ``(v * 7 + day) * 64 + interval index``, and the earliest and latest start
-        (week minutes) of the pair in that block.
+        (week minutes) of the pair in that block. With ``runs``, one row per run of starts
+        one time step apart (the pair's starts are then exactly ``lo, lo + step, ..., hi``
+        over its rows).
         """
-        ptr, bj, blo, bhi = self._block_table()
+        ptr, bj, blo, bhi = self._block_table(runs)
         out: list[tuple[I64, I64, I64, I64]] = []
         idx = np.arange(len(v), dtype=np.int64)
         for d in range(7):
