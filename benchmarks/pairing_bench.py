@@ -67,6 +67,8 @@ def run(problem: PairingProblem, engine: str, budget: float, seed: int = 0) -> d
         "solvers": r.stats.get("solvers"),
         "rounds": r.stats.get("rounds"),
         "lns_improvements": r.stats.get("lns_improvements"),
+        "lagrangian_bound": r.stats.get("lagrangian_bound"),
+        "sweeps": r.stats.get("sweeps"),
     }
 
 
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         extra = {
             k: row.get(k)
-            for k in ("build_s", "arcs", "kind", "solvers", "rounds", "lns_improvements")
+            for k in ("build_s", "arcs", "kind", "solvers", "rounds", "lns_improvements", "lagrangian_bound", "sweeps")
             if row.get(k) is not None
         }
         print(f"  {row['label']} / {row['engine']}: {json.dumps(extra, default=str)}")

@@ -10,8 +10,12 @@ out. Every engine solves it, checks each volunteer's chosen set with
   the freed places again with the flow on what is left, a few rounds;
 * ``"auto"``: the exact solvers of :mod:`vmatch.solvers.exact` when the arc problem is an
   assignment or a b-matching and every chosen set schedules (then it is optimal); else
-  ``"relax"``, then large-neighbourhood search (:mod:`vmatch._pairing_lns`) until the time
-  limit -- or, up to :data:`CPSAT_MAX_ARCS` arcs, for 30 % of it and then rounds of CP-SAT on
+  ``"relax"`` (re-filling cut short), then best-response sweeps (:mod:`vmatch._pairing_sweep`)
+  until they stop improving or :data:`SWEEP_SHARE` of the time, the Lagrangian bound at the
+  relaxation's prices (:mod:`vmatch._pairing_bound`), a set packing of the sets found
+  (:mod:`vmatch._pairing_pack`) and more sweeps until the time limit -- or, up to
+  :data:`CPSAT_MAX_ARCS` arcs, until 30 % of it, then large-neighbourhood search
+  (:mod:`vmatch._pairing_lns`) and rounds of CP-SAT on
   the levels folded into one objective, hinted with the best answer so far, each adding a
   row "not all of these" over every minimal set found that cannot be scheduled, until a
   round is proven optimal with every set scheduled (the rows only remove sets no schedule
@@ -173,7 +177,7 @@ def solve_pairing(
         raise RuntimeError("pairing: an accepted set cannot be scheduled")
     if small:
         arcs, schedule = improve(pc, sch, arcs, cuts, end, seed=seed, workers=workers, stats=stats)
-    stats.update(solvers=["block-flow", "sweeps", "lagrangian", "set-packing", "cpsat-lns"])
+    stats.update(solvers=["block-flow", "sweeps", "lagrangian", "set-packing"] + (["cpsat-lns"] if small else []))
     relaxed = EngineOut(
         finish(base, arcs, SolveStatus.FEASIBLE, bounds, t0, "block-flow+sweeps+packing", stats),
         schedule,
