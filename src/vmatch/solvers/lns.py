@@ -120,6 +120,40 @@ def _neighbourhood(ap: ArcProblem, rng: np.random.Generator, size: int,
     return free
 
 
+def _chain(ap: ArcProblem, rng: np.random.Generator, g0: int, budget: int, chosen: B,
+           agents_of_group: list[npt.NDArray[np.int64]], group_arcs: npt.NDArray[np.int64], taken: B) -> B:
+    """An ejection chain around group ``g0``: the groups that its candidates now serve (wherever
+    and whenever they are), then the groups that *their* candidates serve, and so on, up to
+    ``budget`` arcs.
+
+    A short group whose few candidates (or the few holding a skill its composition needs) are
+    busy elsewhere -- another day, another district -- can only be served when those other
+    groups are freed with it, which a part cut by place and time rarely does.
+    """
+    arcs = np.flatnonzero(chosen)
+    held_agent = ap.arc_agent[arcs]
+    held_group = ap.job_group[ap.arc_job[arcs]]
+    o = np.argsort(held_agent, kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(held_agent, minlength=ap.n_agents))])
+    held_group = held_group[o]
+    free = np.zeros(ap.n_groups, bool)
+    free[g0] = True
+    total = int(group_arcs[g0])
+    frontier = [g0]
+    while frontier and total < budget:
+        g = frontier.pop(0)
+        ags = rng.permutation(agents_of_group[g])
+        for a in ags.tolist():
+            for h in held_group[ptr[a]:ptr[a + 1]].tolist():
+                if not free[h] and not taken[h]:
+                    free[h] = True
+                    total += int(group_arcs[h])
+                    frontier.append(h)
+            if total >= budget:
+                break
+    return free
+
+
 def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
               sub_time: float = 0.6, first_share: float = 0.6, lanes: int | None = None,
@@ -161,6 +195,12 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     rank = np.empty(ap.n_arcs, np.int64)
     rank[order] = np.arange(ap.n_arcs) - first_of_job[ap.arc_job[order]]
     shortlist = rank < np.maximum(8, 4 * ap.job_max[ap.arc_job])
+    if len(ap.composition):  # and each composition row its best few (a team's first-aider may not be scarce)
+        r, a = ap.composition.row_ids(), ap.composition.indices
+        o2 = np.lexsort((pref[a], r))
+        r, a = r[o2], a[o2]
+        r_rank = np.arange(len(r)) - np.searchsorted(r, r)
+        shortlist[a[r_rank < np.maximum(4, 2 * ap.composition.rhs[r])]] = True
     group_arcs = np.bincount(arc_group, weights=shortlist, minlength=ap.n_groups).astype(np.int64)
     spatial = "group_lat" in ap.meta and "job_start" in ap.meta
     if spatial:
@@ -168,7 +208,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
         ge = np.zeros(ap.n_groups, np.int64)
         np.minimum.at(gs, ap.job_group, ap.meta["job_start"])
         np.maximum.at(ge, ap.job_group, ap.meta["job_end"])
-    size, budget, steps, better, collided, lp_parts = 40, 6000, 0, 0, 0, 0
+    size, budget, chain_budget, steps, better, collided, lp_parts = 40, 6000, 3000, 0, 0, 0, 0
     n_lanes = lanes if lanes is not None else (2 if _cores(workers) >= 2 and ap.n_arcs >= LANE_MIN_ARCS else 1)
     lane_workers = workers if n_lanes == 1 else max(1, _cores(workers) // n_lanes)
     busy = np.zeros(ap.n_groups, bool)  # groups freed in a part being solved
@@ -196,7 +236,8 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     if x is not None:
                         lp_due |= support is None
                         support = x > 1e-6
-                kind = "near" if spatial and steps % 5 != 0 else "bfs"  # spatial parts make most gains
+                kind = ("chain" if len(short) and steps % 2 == 1 else "near" if spatial and steps % 5 != 0
+                        else "bfs")
                 if support is not None and (lp_due or steps % LP_PART_EVERY == 0):
                     if inflight:  # it runs alone, on every group, with every worker
                         lp_due = True
@@ -214,6 +255,10 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     seeds = short if use_short else np.flatnonzero(~taken)
                     g0 = int(rng.choice(seeds)) if len(seeds) else int(rng.integers(ap.n_groups))
                     free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
+                elif kind == "chain":
+                    g0 = int(rng.choice(short))
+                    free = _chain(ap, rng, g0, chain_budget, chosen, agents_of_group, group_arcs, taken)
+                    allowed = shortlist | (arc_group == g0)  # every candidate of the group it is for
                 else:
                     free = _neighbourhood(ap, rng, size, agents_of_group, groups_of_agent, short)
                 free &= ~busy
@@ -262,6 +307,8 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     budget = int(min(budget * 1.2, 50000)) if grow else max(200, int(budget * 0.8))
                 elif kind == "bfs":
                     size = int(min(size * 1.25, 2000)) if grow else max(10, int(size * 0.8))
+                elif kind == "chain":
+                    chain_budget = int(min(chain_budget * 1.2, 50000)) if grow else max(200, int(chain_budget * 0.8))
     if bounds is None:
         bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
     arcs = np.flatnonzero(chosen).astype(np.int64)
