@@ -53,9 +53,10 @@ class ArcData:
     lon: F64
     group: I64
     load: I64
-    capacity: I64
+    capacity: I64  # per agent, or per offer when ``offer`` is given
     n_agents: int
     speed_kmh: float
+    offer: I64 | None = None  # per arc, when an agent (a provider) has several offers
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def _base(self) -> tuple[Timeline, I64, I64, I64]:
@@ -63,7 +64,7 @@ class ArcData:
         if "base" not in self._cache:
             tl = timeline(agent=self.agent, start=self.start, end=self.end, lat=self.lat, lon=self.lon,
                           group=self.group, load=self.load, capacity=self.capacity, n_agents=self.n_agents,
-                          speed_kmh=self.speed_kmh)
+                          speed_kmh=self.speed_kmh, offer=self.offer)
             n = len(self.agent)
             i = tl.arc[np.repeat(np.arange(n), np.diff(tl.near_ptr))]
             j = tl.arc[tl.near_pos]
@@ -75,14 +76,12 @@ class ArcData:
 
     def timeline(self, sel: I64 | None = None, owner: I64 | None = None, n_owners: int = 0) -> Timeline:
         """The timeline of all arcs, or of arcs ``sel`` with ``owner[k]`` as the agent of ``sel[k]``
-        (each owner one agent's copy, with that agent's capacity); parts reuse the near pairs of the
-        whole (built once)."""
+        (each owner one agent's copy, with that agent's capacities); parts reuse the near pairs of
+        the whole (built once)."""
         base, trip, ptr, near = self._base()
         if sel is None:
             return base
         assert owner is not None
-        cap = np.full(n_owners, -1, np.int64)
-        cap[owner] = self.capacity[self.agent[sel]]
         own_trip = np.zeros(n_owners, np.int64)
         own_trip[owner] = trip[self.agent[sel]]
         # the near pairs among the selected arcs of one owner
@@ -93,10 +92,11 @@ class ArcData:
         want = owner[k] * n + near[pj]
         at = np.minimum(np.searchsorted(key[by_key], want), len(key) - 1)
         hit = key[by_key][at] == want if len(key) else np.zeros(0, bool)
+        offer = self.agent[sel] if self.offer is None else self.offer[sel]
         return timeline(agent=owner, start=self.start[sel], end=self.end[sel], lat=self.lat[sel],
-                        lon=self.lon[sel], group=self.group[sel], load=self.load[sel], capacity=cap,
+                        lon=self.lon[sel], group=self.group[sel], load=self.load[sel], capacity=self.capacity,
                         n_agents=n_owners, speed_kmh=self.speed_kmh, trip=own_trip,
-                        pairs=(k[hit], by_key[at[hit]]))
+                        pairs=(k[hit], by_key[at[hit]]), offer=offer)
 
 
 def _first_repeat(owner: I64, group: I64, start: I64) -> tuple[I64, I64, I64]:

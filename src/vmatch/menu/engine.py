@@ -31,14 +31,15 @@ import numpy.typing as npt
 from vmatch.arcs import ArcProblem, ArcSolution, Level, SolveStatus
 from vmatch.compile import Compiled
 from vmatch.errors import InfeasibleError
-from vmatch.menu.bounds import menu_bounds
+from vmatch.menu.bounds import BoundJob, arc_data, menu_shaped
 from vmatch.menu.fastcompile import by_item
 from vmatch.menu.people import compile_people
 from vmatch.menu.reasons import decode_by_item
+from vmatch.menu.respond import best_responses
 from vmatch.model import Problem
 from vmatch.objective import Objective
 from vmatch.result import Result
-from vmatch.solve import FULL_MODEL_ARCS, _as_solution, _pins_hold, conflict_names, decode
+from vmatch.solve import FULL_MODEL_ARCS, _as_solution, _pins_hold, conflict_names, decode, level_bounds
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
@@ -157,9 +158,15 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
         start = repair_start(ap, start)
         if not _pins_hold(ap, start):
             start = None
+    speed = problem.settings.travel_speed_kmh
+    menu_lns = menu_shaped(ap) and (method == "lns" or (method == "auto" and ap.n_arcs > FULL_MODEL_ARCS))
+    # the bound is computed beside the construction (a process of its own), which leaves a core free
+    bounds = BoundJob(ap, speed) if menu_lns else None
     if start is None:
         built = greedy(ap)
         start = built if _pins_hold(ap, built) else None
+        if start is not None and menu_lns:  # every offer re-plans around the others
+            start = best_responses(ap, arc_data(ap, speed), start, deadline=t0 + 0.3 * time_limit)
     left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
     tail = None
     if merge > 1 and hint:
@@ -179,9 +186,8 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
     else:
         # one lane: a menu's parts are large and gain more from CP-SAT's second worker than from
         # a second part solved beside them (20k x 5k welfare: about 24,430 against 24,370 in 30 s)
-        speed = problem.settings.travel_speed_kmh
         sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
-                        bound=lambda: menu_bounds(ap, speed), lanes=1)
+                        bound=bounds.result if bounds is not None else lambda: level_bounds(ap), lanes=1)
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(ap, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),

@@ -46,6 +46,8 @@ B = npt.NDArray[np.bool_]
 
 #: Cells of the programme's table held at once (agents are taken in chunks of similar capacity).
 CELLS = 8_000_000
+#: Columns of one agent's table at most (a provider's offers: one digit each).
+MAX_WIDTH = 128
 _EPS = 1e-9
 
 
@@ -60,8 +62,11 @@ class Timeline:
     n_agents: int
     arc: I64  # arc index at each position
     agent: I64
-    units: I64  # load in the agent's units
-    cap_units: I64  # per agent
+    units: I64  # load in its offer's units (0: the offer's capacity is not counted)
+    shift: I64  # units times the offer's stride in the table's column index
+    stride: I64  # the offer's digit: (column // stride) % radix units used
+    radix: I64
+    top: I64  # per agent: the table column with every capacity full
     eg: I64  # end group of each position
     eg_prev: I64  # per end group: the agent's previous end group (-1: none)
     eg_last: I64  # per agent: its last end group (-1: none)
@@ -71,6 +76,29 @@ class Timeline:
     waves: I64  # position boundaries of the runs with one chunk and one end time
     chunks: tuple[tuple[int, int, int], ...]  # (first position, last position + 1, table width)
     trip: I64  # per agent: at least the longest trip between two of its sites
+
+
+def _digits(agent: I64, offer: I64, load: I64, capacity: I64, n_agents: int, n_offers: int,
+            max_width: int) -> tuple[I64, I64, I64, I64]:
+    """Per arc: units, stride and radix of its offer's digit in its agent's table; per agent: the
+    table width. An agent whose offers' capacities would need more than ``max_width`` columns
+    leaves the largest out (not counted: a relaxation)."""
+    lu, capu = _units(load, capacity, offer, n_offers, 48)
+    pair = agent * max(n_offers, 1) + offer
+    up, inv = np.unique(pair, return_inverse=True)
+    p_agent, p_radix = up // max(n_offers, 1), capu[up % max(n_offers, 1)] + 1
+    p_stride = np.ones(len(up), np.int64)
+    width = np.ones(n_agents, np.int64)
+    for k in np.lexsort((p_radix, p_agent)).tolist():  # per agent, small radices first
+        a, r = int(p_agent[k]), int(p_radix[k])
+        if r > 1 and width[a] * r <= max_width:
+            p_stride[k] = width[a]
+            width[a] *= r
+        else:
+            p_radix[k] = 1  # not counted
+    counted = p_radix[inv] > 1
+    units = np.where(counted, lu, 0).astype(np.int64)
+    return units, p_stride[inv], np.maximum(p_radix[inv], 1).astype(np.int64), width
 
 
 def _spans(lo: I64, hi: I64) -> tuple[I64, I64]:
@@ -83,7 +111,8 @@ def _spans(lo: I64, hi: I64) -> tuple[I64, I64]:
 
 def timeline(*, agent: I64, start: I64, end: I64, lat: F64, lon: F64, group: I64, load: I64, capacity: I64,
              n_agents: int, speed_kmh: float, cells: int = CELLS, trip: I64 | None = None,
-             pairs: tuple[I64, I64] | None = None) -> Timeline:
+             pairs: tuple[I64, I64] | None = None, offer: I64 | None = None,
+             max_width: int = MAX_WIDTH) -> Timeline:
     """The structure of :func:`best_schedules` for arcs with these agents, times (minutes), sites
     (degrees), orders (``group``: two arcs of one order are never consecutive), loads and agent
     capacities (``< 0``: none).
@@ -91,9 +120,19 @@ def timeline(*, agent: I64, start: I64, end: I64, lat: F64, lon: F64, group: I64
     ``trip`` (per agent, at least the longest trip between two of its sites) and ``pairs`` (every
     pair ``(i, j)`` of arcs of one agent, other orders, where ``j`` ends within ``trip`` before
     ``i`` starts and the trip fits) may be given when known (parts of a timeline already built).
+
+    With ``offer`` (per arc), an agent is a provider with several offers and ``capacity`` is per
+    offer: the table counts each offer's load apart (one digit per offer, at most ``max_width``
+    columns per agent).
     """
     n = len(agent)
-    lu, capu = _units(np.asarray(load, np.int64), np.asarray(capacity, np.int64), agent, n_agents, 48)
+    load = np.asarray(load, np.int64)
+    if offer is None:
+        lu, strd, rad, width = _digits(agent, agent, load, np.asarray(capacity, np.int64), n_agents, n_agents,
+                                       max_width)
+    else:
+        lu, strd, rad, width = _digits(agent, offer, load, np.asarray(capacity, np.int64), n_agents,
+                                       len(capacity), max_width)
     if trip is None:  # the longest trip between two sites of one agent: at most twice the farthest from their centre
         cnt = np.maximum(np.bincount(agent, minlength=n_agents), 1)
         clat = np.bincount(agent, weights=lat, minlength=n_agents) / cnt
@@ -103,12 +142,12 @@ def timeline(*, agent: I64, start: I64, end: I64, lat: F64, lon: F64, group: I64
             np.maximum.at(reach, agent, haversine_km(clat[agent], clon[agent], lat, lon))
         trip = np.asarray(travel_minutes(2.0 * reach + 1e-6, speed_kmh), np.int64)
     # chunks of agents with similar table widths
-    by_width = np.argsort(capu, kind="stable")
+    by_width = np.argsort(width, kind="stable")
     arcs_of = np.bincount(agent, minlength=n_agents)
     chunk_of = np.zeros(n_agents, np.int64)
     c, used = 0, 0
     for ag in by_width.tolist():  # widths grow: the current agent's is the chunk's widest
-        if used and (used + int(arcs_of[ag])) * (int(capu[ag]) + 1) > cells:
+        if used and (used + int(arcs_of[ag])) * int(width[ag]) > cells:
             c, used = c + 1, 0
         chunk_of[ag] = c
         used += int(arcs_of[ag])
@@ -159,9 +198,10 @@ def timeline(*, agent: I64, start: I64, end: I64, lat: F64, lon: F64, group: I64
     waves = np.append(np.flatnonzero(wave_start), n).astype(np.int64)
     chunks = []
     for c0, c1 in itertools.pairwise(np.append(np.flatnonzero(np.diff(pos_ch, prepend=-1)), n).tolist()):
-        chunks.append((c0, c1, int(capu[a[c0:c1]].max()) + 1))
-    return Timeline(n_agents, order.astype(np.int64), a, lu[order], capu, eg, prev, last, far.astype(np.int64),
-                    near_ptr, j.astype(np.int64), waves, tuple(chunks), trip)
+        chunks.append((c0, c1, int(width[a[c0:c1]].max())))
+    lu, strd, rad = lu[order], strd[order], rad[order]
+    return Timeline(n_agents, order.astype(np.int64), a, lu, lu * strd, strd, rad, width - 1, eg, prev, last,
+                    far.astype(np.int64), near_ptr, j.astype(np.int64), waves, tuple(chunks), trip)
 
 
 def best_schedules(tl: Timeline, weight: F64) -> tuple[F64, B]:
@@ -199,8 +239,9 @@ def _chunk(tl: Timeline, w: F64, c0: int, c1: int, width: int, value: F64, taken
             if len(owner):
                 np.maximum.at(best, owner, f[tl.near_pos[pj] - c0])
             best = np.maximum(best, 0.0)
-            src = cols[None, :] - tl.units[pos][:, None]
-            fv = np.where(src >= 0, best[np.arange(len(pos))[:, None], np.maximum(src, 0)] + w[pos][:, None], -np.inf)
+            src = cols[None, :] - tl.shift[pos][:, None]
+            fits = (cols[None, :] // tl.stride[pos][:, None]) % tl.radix[pos][:, None] >= tl.units[pos][:, None]
+            fv = np.where(fits, best[np.arange(len(pos))[:, None], np.maximum(src, 0)] + w[pos][:, None], -np.inf)
             f[pos - c0] = fv
         # end groups of this wave: the agent's previous best, or an arc of the group
         ug = np.unique(egs)
@@ -223,7 +264,7 @@ def _chunk(tl: Timeline, w: F64, c0: int, c1: int, width: int, value: F64, taken
     # values at each agent's capacity, then the schedules backwards
     ags = np.unique(tl.agent[c0:c1])
     le = tl.eg_last[ags] - eg0
-    k = tl.cap_units[ags]
+    k = tl.top[ags]
     v = gt[le, k]
     value[ags] = np.maximum(v, 0.0)
     live = v > _EPS
@@ -231,7 +272,7 @@ def _chunk(tl: Timeline, w: F64, c0: int, c1: int, width: int, value: F64, taken
     while len(cur):
         taken[cur] = True
         rest = f[cur - c0, k] - w[cur]
-        k = k - tl.units[cur]
+        k = k - tl.shift[cur]
         go = rest > _EPS * np.maximum(1.0, np.abs(rest)) + 1e-9
         cur, k, rest = cur[go], k[go], rest[go]
         if not len(cur):
