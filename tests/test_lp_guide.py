@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import math
-from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from vmatch.compile import compile_problem
 from vmatch.generate import generate_city
 from vmatch.objective import Objective
 from vmatch.solvers.bound import flow_bound
+from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lns import solve_lns
 from vmatch.solvers.lp import lp_bound, lp_relaxation, lp_relaxation_later
@@ -51,17 +51,30 @@ def test_tighten_takes_the_smaller_bound_and_proves_optimality() -> None:
     arcs = np.flatnonzero(greedy(ap))
     v = float(ap.levels[0].coef[arcs].sum())
     sol = ArcSolution(SolveStatus.FEASIBLE, arcs, np.unique(ap.arc_job[arcs]), (v,), (v + 10.0,))
-    done: Future[tuple[float, np.ndarray | None]] = Future()
-    done.set_result((v + 3.0, None))
-    t = solve_mod.tighten(ap, sol, solve_mod.LpRun(done))
+    t = solve_mod.tighten(ap, sol, v + 3.0)
     assert t.bounds == (v + 3.0,) and t.status == SolveStatus.FEASIBLE
-    worse: Future[tuple[float, np.ndarray | None]] = Future()
-    worse.set_result((v + 20.0, None))
-    assert solve_mod.tighten(ap, sol, solve_mod.LpRun(worse)).bounds == (v + 10.0,)
-    met: Future[tuple[float, np.ndarray | None]] = Future()
-    met.set_result((v, None))
-    assert solve_mod.tighten(ap, sol, solve_mod.LpRun(met)).status == SolveStatus.OPTIMAL
-    assert solve_mod.tighten(ap, sol, None) is sol
+    assert solve_mod.tighten(ap, sol, v + 20.0).bounds == (v + 10.0,)
+    assert solve_mod.tighten(ap, sol, v).status == SolveStatus.OPTIMAL
+    assert solve_mod.tighten(ap, sol, math.inf) is sol
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_background_bound_is_the_flow_lagrangian_then_regions(seed: int) -> None:
+    import time
+
+    from vmatch.solvers.lagrange import flow_prices, lagrangian_bound
+    from vmatch.solvers.lp_regions import regional_lp_bound
+
+    _, c = _city(seed)
+    ap = c.arcs
+    opt = solve_cpsat(ap, time_limit=20, workers=2)
+    fb, pr, _ = flow_prices(ap)
+    first = min(fb, lagrangian_bound(ap, pr)[0])
+    # no time for regions: the flow's Lagrangian bound; with time: the regions' bound too
+    assert solve_mod.background_bound(ap, time.perf_counter()).smallest(wait=60) == first  # type: ignore[union-attr]
+    later = solve_mod.background_bound(ap, time.perf_counter() + 60).smallest(wait=90)  # type: ignore[union-attr]
+    assert later == min(first, regional_lp_bound(ap))
+    assert opt.values[0] <= later
 
 
 @pytest.mark.parametrize("lanes", [1, 2])
@@ -109,8 +122,6 @@ def test_regional_lp_bound_is_valid_and_between_lp_and_task_bounds(seed: int) ->
     # no time at all: no region's LP, the sum is the tasks' bounds, and the Lagrangian bound at the
     # min-cost flow's prices is at most the flow bound
     import time
-
-    from vmatch.solvers.bound import flow_bound
 
     nothing = regional_lp_bound(ap, n_regions=3, deadline=time.perf_counter() - 1)
     assert opt.values[0] <= nothing <= min(task, flow_bound(ap))

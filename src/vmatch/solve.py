@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
@@ -31,6 +32,7 @@ from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
 from vmatch.reasons import many_task_reasons
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
+from vmatch.solvers.background import Background
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
@@ -39,7 +41,7 @@ from vmatch.solvers.greedy import greedy
 from vmatch.solvers.lagrange import flow_prices, lagrangian_bound
 from vmatch.solvers.lns import solve_lns
 from vmatch.solvers.lp import lp_nonzeros, lp_relaxation_later
-from vmatch.solvers.lp_regions import regional_lp_bound_later
+from vmatch.solvers.lp_regions import regional_lp_bound
 from vmatch.split import split_sized
 
 __all__ = ["decode", "solve"]
@@ -158,6 +160,14 @@ def _as_solution(ap: ArcProblem, chosen: np.ndarray, solver: str) -> ArcSolution
     return ArcSolution(SolveStatus.FEASIBLE, arcs, jobs, values, bounds, 0.0, solver)
 
 
+def _bounded_first_level(ap: ArcProblem) -> bool:
+    """True when the first level is a "max" level with non-negative arc coefficients only."""
+    if not ap.levels:
+        return False
+    lv = ap.levels[0]
+    return not (lv.sense != "max" or lv.has_share or lv.job_coef is not None or (lv.coef < 0).any())
+
+
 def level_bounds(ap: ArcProblem, *, flow: bool = True) -> tuple[float, ...]:
     """Bounds valid for the full problem: the first level (if a max level with non-negative
     coefficients) bounded by each task's best occurrence filled to the head-count by its
@@ -166,11 +176,9 @@ def level_bounds(ap: ArcProblem, *, flow: bool = True) -> tuple[float, ...]:
     and the Lagrangian bound at the flow's duals (:func:`~vmatch.solvers.lagrange.flow_prices`:
     each agent's own schedule solved exactly); other levels NaN."""
     out = [float("nan")] * len(ap.levels)
-    if not ap.levels:
-        return ()
-    lv = ap.levels[0]
-    if lv.sense != "max" or lv.has_share or lv.job_coef is not None or (lv.coef < 0).any():
+    if not _bounded_first_level(ap):
         return tuple(out)
+    lv = ap.levels[0]
     order = np.lexsort((-lv.coef, ap.arc_job))
     jobs = ap.arc_job[order]
     starts = np.searchsorted(jobs, np.arange(ap.n_jobs))
@@ -192,58 +200,62 @@ def level_bounds(ap: ArcProblem, *, flow: bool = True) -> tuple[float, ...]:
 #: at most ``LP_NONZEROS_PER_SECOND`` per second of the search (about 7 s for 2.8 million).
 LP_MAX_NONZEROS = 4_000_000
 LP_NONZEROS_PER_SECOND = 300_000
-#: Otherwise the LPs of regions run beside the search when it has at least this many seconds (the
-#: regions not solved in time keep the min-cost flow's prices, so the bound is at least as good).
+#: Otherwise the LPs of regions run in the background bound when it has at least this many seconds
+#: left after the min-cost flow (the regions not solved in time keep the flow's prices).
 REGION_MIN_SECONDS = 5.0
+#: The search stops this share of its time before the background bound's deadline, and the bound
+#: gets what is left (its last Lagrangian evaluations run after the deadline of its LPs).
+BACKGROUND_MARGIN = 0.04
 
 
 @dataclass
 class LpRun:
-    """An LP bound being computed in a thread beside the search.
-
-    ``future`` gives ``(bound, LP arc values or None)``; ``partial`` (regional LPs) holds the
-    arc values of the regions solved so far.
-    """
+    """An LP bound being computed in a thread beside the search: ``future`` gives
+    ``(bound, LP arc values or None)``."""
 
     future: Future[tuple[float, npt.NDArray[np.float64] | None]]
-    partial: npt.NDArray[np.float64] | None = None
-    has_flow: bool = False  # the bound includes the min-cost-flow bound (the search need not compute it)
 
     def guide(self) -> npt.NDArray[np.float64] | None:
-        """The LP's arc values known so far (None before any), for :func:`~vmatch.solvers.lns.solve_lns`."""
-        if self.future.done():
-            return self.future.result()[1]
-        if self.partial is not None and self.partial.any():
-            return self.partial
-        return None
+        """The LP's arc values once known (None before), for :func:`~vmatch.solvers.lns.solve_lns`."""
+        return self.future.result()[1] if self.future.done() else None
 
 
 def start_lp(ap: ArcProblem, seconds: float) -> LpRun | None:
-    """The first level's LP relaxation started in a thread, when it fits ``seconds``.
-
-    Too big for that, the LP bounds of spatial regions (:mod:`vmatch.solvers.lp_regions`),
-    when the problem has task sites and they fit; else None.
-    """
+    """The first level's LP relaxation started in a thread, when it fits ``seconds``; else None."""
     if not ap.levels or ap.levels[0].sense != "max" or not ap.n_arcs or seconds < 1.0:
         return None  # tighten() only uses bounds of a "max" first level
-    nnz = lp_nonzeros(ap)
-    if nnz <= min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
+    if lp_nonzeros(ap) <= min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
         return LpRun(lp_relaxation_later(ap, 0, time_limit=seconds - 0.5))
-    if "group_lat" in ap.meta and seconds >= REGION_MIN_SECONDS:
-        x = np.zeros(ap.n_arcs)
-        return LpRun(regional_lp_bound_later(ap, 0, deadline=time.perf_counter() + seconds - 0.3, x=x), x, True)
     return None
 
 
-def tighten(ap: ArcProblem, sol: ArcSolution, lp: LpRun | None) -> ArcSolution:
-    """``sol`` with its first-level bound tightened by a finished LP bound (and OPTIMAL when met)."""
-    if lp is None or not sol.bounds or ap.levels[0].sense != "max":
+def background_bound(ap: ArcProblem, deadline: float) -> Background | None:
+    """The first level's bound computed beside the search in a forked process (see
+    :mod:`vmatch.solvers.background`), for problems whose whole LP is too big: first the
+    min-cost flow and the Lagrangian bound at its duals, then, time permitting, the LPs of
+    spatial regions (:func:`~vmatch.solvers.lp_regions.regional_lp_bound`) until ``deadline``
+    (a :func:`time.perf_counter` time). None when the first level does not qualify."""
+    if not ap.n_arcs or not _bounded_first_level(ap):
+        return None
+
+    def work(send: Callable[[float], None]) -> None:
+        fl = flow_prices(ap, 0)
+        send(min(fl[0], lagrangian_bound(ap, fl[1], 0)[0]))
+        if "group_lat" in ap.meta and deadline - time.perf_counter() >= REGION_MIN_SECONDS:
+            send(regional_lp_bound(ap, 0, deadline=deadline, flow=fl))
+
+    return Background.start(work)
+
+
+def tighten(ap: ArcProblem, sol: ArcSolution, b: float) -> ArcSolution:
+    """``sol`` with its first-level bound tightened by ``b`` (a bound valid for the full problem,
+    from an LP or the background bound), and OPTIMAL when met."""
+    if not sol.bounds or ap.levels[0].sense != "max":
         return sol
-    b = lp.future.result()[0]
     old = sol.bounds[0]
     if not math.isfinite(b) or (not math.isnan(old) and old <= b):
         return sol
-    log.info("lp bound %.6g tightens %.6g", b, old)
+    log.info("bound %.6g tightens %.6g", b, old)
     bounds = (b, *sol.bounds[1:])
     status = sol.status
     if len(ap.levels) == 1 and status == SolveStatus.FEASIBLE and abs(sol.values[0] - b) <= 1e-9 * max(1.0, abs(b)):
@@ -438,10 +450,16 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
             sol = _as_solution(ap, start, "greedy")
     else:
         lp = start_lp(ap, left)
-        sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
-                        bound=lambda: level_bounds(ap, flow=lp is None or not lp.has_flow),
+        t_search = time.perf_counter()
+        bg = None if lp is not None else background_bound(ap, t_search + left - BACKGROUND_MARGIN * left)
+        # the search's own bound is the cheap one when the background computes the flow
+        sol = solve_lns(ap, time_limit=left - (BACKGROUND_MARGIN * left if bg else 0.0), seed=seed,
+                        workers=workers, start=start, bound=lambda: level_bounds(ap, flow=bg is None),
                         guide=None if lp is None else lp.guide)
-        sol = tighten(ap, sol, lp)
+        if lp is not None:
+            sol = tighten(ap, sol, lp.future.result()[0])
+        elif bg is not None:
+            sol = tighten(ap, sol, bg.smallest(wait=t_search + left - time.perf_counter()))
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),

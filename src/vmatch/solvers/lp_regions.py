@@ -34,18 +34,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from vmatch.arcs import ArcProblem
-from vmatch.solvers.lagrange import flow_prices, lagrangian_bound, lp_prices
+from vmatch.solvers.lagrange import Prices, flow_prices, lagrangian_bound, lp_prices
 from vmatch.solvers.lp import lp_nonzeros
 from vmatch.solvers.subproblem import Restrictor, _gather
 
-__all__ = ["group_bounds", "region_labels", "regional_lp_bound", "regional_lp_bound_later", "without_travel_rows"]
+__all__ = ["group_bounds", "region_labels", "regional_lp_bound", "without_travel_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +124,8 @@ def region_labels(lat: F64, lon: F64, weight: F64, k: int) -> I64:
 
 
 def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None = None,
-                      n_regions: int | None = None, x: F64 | None = None) -> float:
+                      n_regions: int | None = None, x: F64 | None = None,
+                      flow: tuple[float, Prices, F64] | None = None) -> float:
     """Upper bound on a "max" level (non-negative coefficients, no per-job or max-share part).
 
     The smallest of the regions' sum and the Lagrangian bound of the whole problem at the
@@ -134,7 +134,8 @@ def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None 
     get their tasks' bounds in the sum. ``n_regions`` defaults to one per ``REGION_NONZEROS``
     LP non-zeros. Needs ``group_lat``/``group_lon`` in ``ap.meta``; ``inf`` when the level
     does not qualify. ``x`` (one entry per arc), when given, receives each solved region's LP
-    solution as soon as it is known (a guide for the search running meanwhile).
+    solution as soon as it is known. ``flow``, when given, is :func:`~vmatch.solvers.lagrange.flow_prices`
+    of ``ap`` already computed (it is not changed).
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
@@ -150,7 +151,10 @@ def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None 
     lab = region_labels(np.asarray(ap.meta["group_lat"], np.float64), np.asarray(ap.meta["group_lon"], np.float64),
                         weight, k)
     per_group = group_bounds(base)
-    flow, pr, g_const = flow_prices(one)
+    fb, pr, g_const = flow_prices(one) if flow is None else flow
+    pr = replace(pr, head=pr.head.copy(), minimum=pr.minimum.copy(), xy=pr.xy.copy(),
+                 composition=pr.composition.copy(), pinned=pr.pinned.copy())
+    g_const = g_const.copy()
     pen = np.zeros(ap.n_arcs) if pr.arc_penalty is None else pr.arc_penalty.copy()
     lp_pen = np.zeros(ap.n_arcs)
     lp_const = 0.0
@@ -188,18 +192,5 @@ def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None 
         log.info("alpha %.2f: %.6g", alpha, v)
         lag = min(lag, v)
     log.info("regional lp bound %s: %d of %d regions solved, sum %.6g, flow %.6g, Lagrangian %.6g in %.2fs",
-             lv.name, solved, k, total, flow, lag, time.perf_counter() - t0)
-    return min(total, lag, flow)
-
-
-def regional_lp_bound_later(ap: ArcProblem, level: int = 0, *, deadline: float | None = None,
-                            x: F64 | None = None) -> Future[tuple[float, F64 | None]]:
-    """:func:`regional_lp_bound` in a thread; the future gives ``(bound, x)`` like
-    :func:`vmatch.solvers.lp.lp_relaxation_later` (``x`` filled region by region meanwhile)."""
-    def run() -> tuple[float, F64 | None]:
-        return regional_lp_bound(ap, level, deadline=deadline, x=x), x
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vmatch-lp-regions")
-    fut = pool.submit(run)
-    pool.shutdown(wait=False)
-    return fut
+             lv.name, solved, k, total, fb, lag, time.perf_counter() - t0)
+    return min(total, lag, fb)

@@ -1,0 +1,45 @@
+"""Work beside the search in a forked process (or a thread where fork is missing)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from vmatch.solvers import background
+from vmatch.solvers.background import Background
+
+
+def _steps(send):  # type: ignore[no-untyped-def]
+    for v in (7.0, 4.0, 5.0):
+        send(v)
+
+
+def _fails(send):  # type: ignore[no-untyped-def]
+    send(9.0)
+    raise RuntimeError("boom")
+
+
+def _slow(send):  # type: ignore[no-untyped-def]
+    send(2.0)
+    time.sleep(30)
+    send(1.0)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_smallest_value_sent(fork: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not fork:
+        monkeypatch.setattr(background.mp, "get_all_start_methods", lambda: ["spawn"])
+    assert Background.start(_steps).smallest(wait=30) == 4.0
+    # a failure keeps what was sent before it
+    assert Background.start(_fails).smallest(wait=30) == 9.0
+
+
+def test_nothing_sent_is_inf_and_a_slow_process_is_stopped() -> None:
+    assert Background.start(lambda send: None).smallest(wait=30) == math.inf
+    t = time.perf_counter()
+    bg = Background.start(_slow)
+    assert bg.smallest(wait=1.0) == 2.0
+    assert time.perf_counter() - t < 10
+    assert not bg._proc.is_alive()
