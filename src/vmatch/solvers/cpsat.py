@@ -82,23 +82,24 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
     need_y = ((ap.job_min > 1) | has_comp | (group_size[ap.job_group] > 1)
               | ap.group_required[ap.job_group])
     y: dict[int, Any] = {}
-    for j in range(ap.n_jobs):
-        arcs = job_arcs[j]
-        xs = [x[a] for a in arcs]
-        if need_y[j]:
+    jmin, jmax, jgroup = ap.job_min.tolist(), ap.job_max.tolist(), ap.job_group.tolist()
+    for j, need in enumerate(need_y.tolist()):
+        xs = [x[a] for a in job_arcs[j].tolist()]
+        total = cp_model.LinearExpr.sum(xs)
+        if need:
             yj = m.new_bool_var("")
             y[j] = yj
-            g_lit = lit("min_headcount", int(ap.job_group[j])) if ap.job_min[j] > 1 else []
-            if len(arcs) < ap.job_min[j]:
+            g_lit = lit("min_headcount", jgroup[j]) if jmin[j] > 1 else []
+            if len(xs) < jmin[j]:
                 m.add(yj == 0).only_enforce_if(g_lit)
-            m.add(sum(xs) <= int(ap.job_max[j]) * yj)
-            m.add(sum(xs) >= int(ap.job_min[j]) * yj).only_enforce_if(g_lit)
+            m.add(total <= jmax[j] * yj)
+            m.add(total >= jmin[j] * yj).only_enforce_if(g_lit)
             if g_lit:
-                m.add(sum(xs) >= yj)
+                m.add(total >= yj)
             for xa in xs:
                 m.add_implication(xa, yj)
-        elif len(arcs) > ap.job_max[j]:
-            m.add(sum(xs) <= int(ap.job_max[j]))
+        elif len(xs) > jmax[j]:
+            m.add(total <= jmax[j])
     if np.any(group_size > 1) or ap.group_required.any():
         g_jobs: dict[int, list[Any]] = {}
         for j, yj in y.items():
@@ -112,15 +113,20 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
             if g_req not in g_jobs:
                 m.add_bool_or([])  # a required group with no job: infeasible
     load = ap.arc_load
-    by_agent = np.argsort(ap.arc_agent, kind="stable")
-    a_counts = np.bincount(ap.arc_agent, minlength=ap.n_agents)
-    agent_arcs = np.split(by_agent, np.cumsum(a_counts)[:-1]) if ap.n_agents else []
-    for ag, arcs in enumerate(agent_arcs):
-        cap = int(ap.agent_capacity[ag])
-        if cap >= 0 and len(arcs) and int(load[arcs].sum()) > cap:
-            m.add(sum(int(load[a]) * x[a] for a in arcs) <= cap)
+    # capacity rows only for the agents whose arcs could exceed it (a part holds few of all agents)
+    agent_load = np.bincount(ap.arc_agent, weights=load, minlength=ap.n_agents)
+    tight = (ap.agent_capacity >= 0) & (agent_load > ap.agent_capacity)
+    if tight.any():
+        arcs_t = np.flatnonzero(tight[ap.arc_agent])
+        arcs_t = arcs_t[np.argsort(ap.arc_agent[arcs_t], kind="stable")]
+        ag_t = ap.arc_agent[arcs_t]
+        cut = np.flatnonzero(np.diff(ag_t)) + 1
+        for arcs in np.split(arcs_t, cut):
+            m.add(cp_model.LinearExpr.weighted_sum([x[a] for a in arcs.tolist()], load[arcs].tolist())
+                  <= int(ap.agent_capacity[ap.arc_agent[arcs[0]]]))
+    ptr, idx = ap.cliques.indptr.tolist(), ap.cliques.indices.tolist()
     for r in range(len(ap.cliques)):
-        m.add_at_most_one([x[a] for a in ap.cliques.row(r)])
+        m.add_at_most_one([x[a] for a in idx[ptr[r]:ptr[r + 1]]])
     for r in range(len(ap.capacity)):
         arcs = ap.capacity.row(r)
         m.add(sum(int(load[a]) * x[a] for a in arcs) <= int(ap.capacity.rhs[r]))
