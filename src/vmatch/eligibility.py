@@ -182,7 +182,15 @@ def skill_ok(tb: Tables, v: I64, t: I64) -> B:
     """Every per-assignee skill of the task held at its level or above."""
     if tb.vskill.shape[1] == 0:
         return np.ones(len(v), bool)
-    return np.all(tb.vskill[v] >= tb.tskill[t], axis=1)
+    # a task asks for few skills: compare only those columns (k-th asked skill of each task)
+    need = tb.tskill > 0
+    k_max = int(need.sum(axis=1).max()) if len(need) else 0
+    cols = np.argsort(~need, axis=1, kind="stable")[:, :k_max]  # asked columns first
+    ok = np.ones(len(v), bool)
+    for k in range(k_max):
+        col = cols[t, k]
+        ok &= tb.vskill[v, col] >= tb.tskill[t, col]
+    return ok
 
 
 def certificate_ok(tb: Tables, v: I64, t: I64, end_minute: I64) -> B:
