@@ -7,6 +7,10 @@
    only, the same time limit. Reported: wall time, orders served, coverage, the best valid bound
    (the smaller of the flow bound and CP-SAT's own) and the gap to it; the result is verified
    (``vmatch.verify`` on the compiled problem, ``check_menu`` on the menu) outside the timing.
+   With ``--colgen SECONDS``, column generation over providers' schedules
+   (:mod:`vmatch.menu.colgen`, from the flow's order prices) then runs on the same arc problem for
+   that long and its bound and master value are reported (a longer-run bound, not used by
+   ``menu_solve``).
 2. **Replan after one decline** on ``generate_city(V, T, seed=0)``: a previous plan from
    :func:`vmatch.solve`, then :func:`vmatch.replan` with one declined pair (``scope="local"``:
    the neighbourhood only), against re-solving the updated problem from scratch
@@ -18,6 +22,7 @@ Usage::
     .venv/bin/python benchmarks/menu_bench.py                          # both, issue sizes for part 1
     .venv/bin/python benchmarks/menu_bench.py --orders 5000 --offers 1250 --skip-replan
     .venv/bin/python benchmarks/menu_bench.py --skip-welfare --city 10000 5000 --plan-time 120
+    .venv/bin/python benchmarks/menu_bench.py --skip-replan --colgen 120
 """
 
 from __future__ import annotations
@@ -44,7 +49,31 @@ def _gap(value: float, bound: float) -> float:
     return abs(bound - value) / max(abs(bound), 1e-9) if math.isfinite(bound) else math.inf
 
 
-def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers: int | None) -> dict[str, Any]:
+def colgen(ap: Any, speed: float, seconds: float) -> dict[str, Any]:
+    """Column generation per provider from the flow's order prices, for ``seconds``."""
+    import dataclasses
+
+    import numpy as np
+
+    from vmatch.menu.bounds import provider_data
+    from vmatch.menu.colgen import column_generation
+    from vmatch.solvers.greedy import greedy
+    from vmatch.solvers.lagrange import flow_prices
+
+    t = time.perf_counter()
+    ap1 = dataclasses.replace(ap, levels=ap.levels[:1])
+    _, prices, _ = flow_prices(ap1)
+    lam = np.zeros(ap1.n_groups)
+    np.maximum.at(lam, ap1.job_group, prices.head)
+    cg = column_generation(ap1, provider_data(ap1, speed), greedy(ap1), deadline=t + seconds, prices=lam,
+                           by_person=True)
+    return {"colgen_seconds": round(time.perf_counter() - t, 2), "colgen_bound": cg.bound,
+            "colgen_master": round(cg.master_value, 1), "colgen_rounds": cg.rounds,
+            "colgen_columns": len(cg.master)}
+
+
+def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers: int | None,
+            colgen_seconds: float = 0.0) -> dict[str, Any]:
     """Part 1 (see the module docstring)."""
     t = time.perf_counter()
     mp = generate_menu(n_orders, n_offers, seed=seed)
@@ -66,6 +95,7 @@ def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers:
     base_wall = time.perf_counter() - t
     base_val = base.values[0] if base.values else math.nan
     bound = min(x for x in (r.bound, base.bounds[0] if base.bounds else math.nan, math.inf) if not math.isnan(x))
+    extra = colgen(c.arcs, p.settings.travel_speed_kmh, colgen_seconds) if colgen_seconds > 0 else {}
     return {
         "orders": n_orders, "offers": n_offers, "items": len(mp.items), "generate_seconds": round(gen, 2),
         "vmatch_seconds": round(wall, 2), "vmatch_status": r.status.value, "served": len(r.assignments),
@@ -76,6 +106,7 @@ def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers:
         "baseline_seconds": round(base_wall, 2), "baseline_status": base.status.value,
         "baseline_coverage": base_val, "baseline_bound": base.bounds[0] if base.bounds else math.nan,
         "ratio_vs_baseline": (r.objective / base_val) if base_val and not math.isnan(base_val) else math.inf,
+        **extra,
     }
 
 
@@ -126,10 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-welfare", action="store_true")
     ap.add_argument("--skip-replan", action="store_true")
     ap.add_argument("--json", default=None, help="write the results here too")
+    ap.add_argument("--colgen", type=float, default=0.0, metavar="SECONDS",
+                    help="also run column generation per provider for this long (a longer-run bound)")
     a = ap.parse_args(argv)
     res: dict[str, Any] = {}
     if not a.skip_welfare:
-        res["welfare"] = welfare(a.orders, a.offers, a.time_limit, a.seed, a.workers)
+        res["welfare"] = welfare(a.orders, a.offers, a.time_limit, a.seed, a.workers, a.colgen)
         print("welfare:", json.dumps(res["welfare"]), flush=True)
     if not a.skip_replan:
         res["replan"] = replan_after_decline(a.city[0], a.city[1], a.plan_time, a.replan_time, a.seed, a.workers,

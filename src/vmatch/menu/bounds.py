@@ -1,17 +1,20 @@
-"""Bounds on a menu's first level from each offer's exact schedule, and the data they need.
+"""Bounds on a menu's first level from each provider's exact schedule, and the data they need.
 
 A menu's arc problem is a packing: each order goes to at most one offer, at one start. Price each
-order with ``λ_o >= 0`` and each offer may then take its best *schedule* alone (arcs that keep its
-own time, travel and capacity rules, each order once: :func:`vmatch.menu.elementary.elementary_schedules`);
+order with ``λ_o >= 0``; each *agent* -- an offer, or a provider with all its offers
+(:func:`persons`) -- may then take its best schedule alone (arcs that keep its own time, travel
+and capacity rules, each order once: :func:`vmatch.menu.elementary.elementary_schedules`), and
 
-    L(λ) = Σ_orders λ_o + Σ_offers max(0, best schedule at weights c - λ)
+    L(λ) = Σ_orders λ_o + Σ_agents max(0, best schedule at weights c - λ)
 
-bounds the first level for **any** prices (Lagrangian duality; the schedules only relax rules that
-span several offers of one provider and per-day rows). :func:`schedule_bound` evaluates it;
-:func:`menu_bounds` takes the min-cost flow's order prices (:func:`vmatch.solvers.lagrange.flow_prices`)
-and returns the smallest of the flow bound, the shared Lagrangian bound at those prices and this
-one. The exact schedules (travel included, which the flow and the shared bound relax) make it the
-tightest of the three on menus: 20,000 orders x 5,000 offers, 25,425 (flow) -> 25,247.
+bounds the first level for **any** prices (Lagrangian duality; the schedules relax only the
+per-day workload rows, and capacities beyond a table's width). :func:`schedule_bound` evaluates
+it; :func:`menu_bounds` takes the min-cost flow's order prices
+(:func:`vmatch.solvers.lagrange.flow_prices`) and returns the smaller of the flow bound and ``L``
+per provider. The schedules see travel and a provider's offers together, which the flow relaxes:
+at 20,000 orders x 5,000 offers the flow bound is 25,425, ``L`` per offer 25,247 and per provider
+25,094 (3 splits of repeats; 25,073 with all). :class:`BoundJob` computes them in a process of
+its own beside the construction.
 
 Examples
 --------

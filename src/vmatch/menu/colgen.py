@@ -19,7 +19,10 @@ duals give a **valid bound** (Lagrangian duality, see :mod:`vmatch.menu.bounds`)
 
 and the smallest is kept. Early duals are poor (the bound is far above the flow bound until the
 master holds the schedules that compete for each order), so the bound pays only after several
-rounds: at 20,000 x 5,000 about 20 s per offer (25,180) and more than 30 s per provider.
+rounds: at 20,000 x 5,000, per offer 25,180 after about 20 s and 25,164 at convergence (the
+provider's offers relaxed: above :func:`vmatch.menu.bounds.menu_bounds`' 25,094 at the flow's
+prices); per provider 25,075 after 40 s, still falling (master 24,680). A building block for
+longer runs; :func:`vmatch.menu.solve_problem` does not use it.
 
 Examples
 --------
