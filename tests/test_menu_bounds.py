@@ -155,3 +155,21 @@ def test_best_responses_keep_the_rules_and_never_lose(seed):  # type: ignore[no-
 def test_bound_job_gives_the_bounds_of_the_caller() -> None:
     _, ap = _menu(120, 40, 11)
     assert BoundJob(ap, SPEED).result() == menu_bounds(ap, SPEED)
+    job = BoundJob(ap, SPEED)
+    job.cancel()  # the process stopped: the bounds are computed in the caller
+    assert job.result() == menu_bounds(ap, SPEED)
+
+
+def test_menu_search_path_keeps_the_rules_and_its_bound_holds() -> None:
+    from vmatch.menu.engine import solve_problem
+    from vmatch.menu.people import person_violations
+    from vmatch.verify import verify
+
+    problem, _ = menu_to_problem(generate_menu(300, 90, seed=2))
+    res = solve_problem(problem, time_limit=4, method="lns", workers=2)
+    assert verify(problem, res) == []
+    assert person_violations(problem, res) == []
+    _, ap = _menu(300, 90, 2)
+    opt = solve_cpsat(ap, time_limit=30, workers=2)
+    assert opt.status.value == "OPTIMAL"
+    assert res.objective <= opt.values[0] <= res.bound

@@ -167,11 +167,19 @@ class BoundJob:
             self._proc.start()
             child.close()
 
+    def cancel(self) -> None:
+        """Stop the process (when its bounds are not needed)."""
+        if self._proc is not None and self._value is None:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join()
+            self._proc = None
+
     def result(self) -> tuple[float, ...]:
         """The bounds (waits for the process; computes them here if it failed)."""
         if self._value is None:
             got: object = None
-            if self._conn is not None and self._proc is not None:
+            if self._conn is not None and self._proc is not None:  # (cancelled: computed here)
                 try:
                     got = self._conn.recv() if self._conn.poll(WAIT) else None
                 except EOFError:

@@ -142,6 +142,11 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
     result still reports each level. ``candidates`` (volunteer indices, task indices) are the only
     pairs considered (see :func:`vmatch.menu.fastcompile.compile_by_item`).
 
+    A fresh menu round (no ``hint``) on the search path starts from the greedy construction
+    improved by best responses (:func:`vmatch.menu.respond.best_responses`) and reports the
+    providers' schedule bound (:func:`vmatch.menu.bounds.menu_bounds`, computed in a process of its
+    own meanwhile).
+
     Raises
     ------
     InfeasibleError
@@ -160,12 +165,13 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
             start = None
     speed = problem.settings.travel_speed_kmh
     menu_lns = menu_shaped(ap) and (method == "lns" or (method == "auto" and ap.n_arcs > FULL_MODEL_ARCS))
-    # the bound is computed beside the construction (a process of its own), which leaves a core free
-    bounds = BoundJob(ap, speed) if menu_lns else None
+    # a fresh menu round: the bound is computed beside the construction (a process of its own, on
+    # the core the construction leaves free); re-planning keeps the plain bounds
+    bounds = BoundJob(ap, speed) if menu_lns and not hint else None
     if start is None:
         built = greedy(ap)
         start = built if _pins_hold(ap, built) else None
-        if start is not None and menu_lns:  # every offer re-plans around the others
+        if start is not None and menu_lns and not hint:  # every offer re-plans around the others
             start = best_responses(ap, arc_data(ap, speed), start, deadline=t0 + 0.3 * time_limit)
     left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
     tail = None
@@ -188,6 +194,8 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
         # a second part solved beside them (20k x 5k welfare: about 24,430 against 24,370 in 30 s)
         sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
                         bound=bounds.result if bounds is not None else lambda: level_bounds(ap), lanes=1)
+    if bounds is not None:
+        bounds.cancel()  # not asked for on the CP-SAT path
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(ap, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),
