@@ -192,8 +192,15 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
     else:
         # one lane: a menu's parts are large and gain more from CP-SAT's second worker than from
         # a second part solved beside them (20k x 5k welfare: about 24,430 against 24,370 in 30 s)
-        sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
-                        bound=bounds.result if bounds is not None else lambda: level_bounds(ap), lanes=1)
+        if bounds is None:
+            sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
+                            bound=lambda: level_bounds(ap), lanes=1)
+        else:  # the search does not wait for the bound's process: it is read when the search ends
+            quick = level_bounds(ap, flow=False)
+            sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: quick,
+                            lanes=1)
+            full = bounds.result()
+            sol = dataclasses.replace(sol, bounds=(min(sol.bounds[0], full[0]), *sol.bounds[1:]))
     if bounds is not None:
         bounds.cancel()  # not asked for on the CP-SAT path
     if sol.status == SolveStatus.INFEASIBLE:
