@@ -51,6 +51,10 @@ LNS_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0, "linearization_l
 #: solved for at most ``LP_PART_SECONDS``.
 LP_PART_EVERY = 6
 LP_PART_SECONDS = 2.0
+#: Every ``CHAIN_EVERY``-th part is an ejection chain (:func:`_chain`) when some group is short, every
+#: ``BFS_EVERY``-th of the others follows agents and groups at random, the rest are cut by place and time.
+CHAIN_EVERY = 2
+BFS_EVERY = 5
 #: Problems with at least this many arcs solve two parts side by side (see :func:`solve_lns`).
 LANE_MIN_ARCS = 20_000
 
@@ -236,8 +240,8 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     if x is not None:
                         lp_due |= support is None
                         support = x > 1e-6
-                kind = ("chain" if len(short) and steps % 2 == 1 else "near" if spatial and steps % 5 != 0
-                        else "bfs")
+                kind = ("chain" if len(short) and steps % CHAIN_EVERY == 1 else "near"
+                        if spatial and steps % BFS_EVERY != 0 else "bfs")
                 if support is not None and (lp_due or steps % LP_PART_EVERY == 0):
                     if inflight:  # it runs alone, on every group, with every worker
                         lp_due = True
