@@ -1,8 +1,10 @@
-"""Pairing (issue 6): the exact set pricing, the Lagrangian bound and the sweep search.
+"""Pairing (issue 6): the exact set pricing, the Lagrangian bound and the sweep and steal search.
 
 The pair test and the three-visit check are compared with the exact scheduler on every pair
 and on random triples; the pricer with brute force over all small sets; the Lagrangian bound,
-at the block relaxation's prices and at random ones, with optima that CP-SAT proves.
+at the block relaxation's prices and at random ones, with optima that CP-SAT proves; steal
+rounds only improve and keep every set schedulable, and the large path's answers verify and
+stay between zero and the proven optimum.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from vmatch._pairing_flow import BlockFlow
 from vmatch._pairing_price import SetPricer
 from vmatch._pairing_result import decode_pairing
 from vmatch._pairing_sched import Scheduler
-from vmatch._pairing_sweep import sweep
+from vmatch._pairing_steal import steal, sweep_and_steal
+from vmatch._pairing_sweep import move_weights, sweep
 from vmatch.pairing import compile_pairing, generate_pairing, pair, verify_pairing
 from vmatch.result import Status
 
@@ -121,6 +124,59 @@ def test_large_path_sweeps_and_packs_to_a_verified_answer(monkeypatch: pytest.Mo
     assert r.bound >= r.objective > 0
     assert out.stats["lagrangian_bound"] >= r.objective
     assert "set-packing" in out.stats["solvers"]
+    assert out.stats["steal_rounds"] >= 1
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), size=st.sampled_from([(60, 24), (120, 48)]))
+def test_large_path_answer_verifies_and_stays_under_the_optimum(seed: int, size: tuple[int, int]) -> None:
+    p = generate_pairing(*size, seed=seed)
+    best = pair(p, time_limit=20)
+    assert best.status == Status.OPTIMAL
+    pc = compile_pairing(p)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "CPSAT_MAX_ARCS", 0)
+        out = engine.solve_pairing(pc, time_limit=1)
+    r = decode_pairing(pc, out.sol, out.schedule, out.stats)
+    assert verify_pairing(p, r) == []
+    assert 0 <= r.objective <= best.objective <= r.bound
+
+
+def _lex(ap: object, arcs: np.ndarray) -> tuple[float, ...]:
+    return tuple(lv.value(arcs) if lv.sense == "max" else -lv.value(arcs) for lv in ap.levels)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_steal_rounds_only_improve_and_keep_every_set_schedulable(seed: int) -> None:
+    pc = compile_pairing(generate_pairing(400, 160, seed=seed))
+    sch = Scheduler(pc)
+    ap = pc.arcs
+    arcs, _ = sweep(pc, sch, np.zeros(0, np.int64), time.perf_counter() + 10)
+    pricer = SetPricer(pc, sch)
+    k = int(pc.k_eff.max())
+    w = move_weights(ap, 2 * k * (k + 1))
+    chosen = np.zeros(ap.n_arcs, bool)
+    chosen[arcs] = True
+    served = np.zeros(ap.n_jobs, bool)
+    served[ap.arc_job[arcs]] = True
+    total = 0
+    for _ in range(30):
+        before = _lex(ap, np.flatnonzero(chosen))
+        moves, changed = steal(pc, pricer, w, chosen, served)
+        now = np.flatnonzero(chosen)
+        assert _lex(ap, now) > before if moves else _lex(ap, now) == before
+        assert len(np.unique(ap.arc_job[now])) == len(now)
+        assert np.array_equal(served, np.isin(np.arange(ap.n_jobs), ap.arc_job[now]))
+        for v in np.unique(ap.arc_agent[now]).tolist():
+            mine = now[ap.arc_agent[now] == v]
+            assert len(mine) <= pc.k_eff[v]
+            assert sch.place(v, ap.arc_job[mine].tolist()) is not None
+        total += moves
+        if not moves:
+            break
+    assert total > 0
+    more, counts = sweep_and_steal(pc, sch, np.flatnonzero(chosen), time.perf_counter() + 10)
+    assert _lex(ap, more) >= _lex(ap, np.flatnonzero(chosen))
 
 
 def test_sweep_only_improves_and_keeps_every_set_schedulable() -> None:

@@ -11,9 +11,11 @@ out. Every engine solves it, checks each volunteer's chosen set with
 * ``"auto"``: the exact solvers of :mod:`vmatch.solvers.exact` when the arc problem is an
   assignment or a b-matching and every chosen set schedules (then it is optimal); else
   ``"relax"`` (re-filling cut short), then best-response sweeps (:mod:`vmatch._pairing_sweep`)
-  until they stop improving or :data:`SWEEP_SHARE` of the time, the Lagrangian bound at the
-  relaxation's prices (:mod:`vmatch._pairing_bound`), a set packing of the sets found
-  (:mod:`vmatch._pairing_pack`) and more sweeps until the time limit -- or, up to
+  and steal moves (:mod:`vmatch._pairing_steal`: a volunteer takes a beneficiary whose
+  volunteer can take someone else) until they stop improving or :data:`SWEEP_SHARE` of the
+  time, the Lagrangian bound at the relaxation's prices (:mod:`vmatch._pairing_bound`), a set
+  packing of the sets found (:mod:`vmatch._pairing_pack`) when time is left, and more sweeps
+  and steals until the time limit (less :data:`END_RESERVE`) -- or, up to
   :data:`CPSAT_MAX_ARCS` arcs, until 30 % of it, then large-neighbourhood search
   (:mod:`vmatch._pairing_lns`) and rounds of CP-SAT on
   the levels folded into one objective, hinted with the best answer so far, each adding a
@@ -50,7 +52,7 @@ from vmatch._pairing_pack import pack
 from vmatch._pairing_price import SetPricer
 from vmatch._pairing_repair import EngineOut, check, finish, relax, repair, with_rows
 from vmatch._pairing_sched import Scheduler
-from vmatch._pairing_sweep import sweep
+from vmatch._pairing_steal import Memo, sweep_and_steal
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
@@ -65,9 +67,11 @@ I64 = npt.NDArray[np.int64]
 #: Above this many arcs, ``"auto"`` does not hand a round to CP-SAT but relaxes and repairs.
 CPSAT_MAX_ARCS = 3_000
 ENGINES = ("auto", "cpsat", "relax")
-#: Share of the time limit by which the first best-response sweeps stop (the set packing and more
-#: sweeps follow).
-SWEEP_SHARE = 0.7
+#: Share of the time limit by which the first best-response sweeps and steal moves stop (the bound,
+#: the set packing and more sweeps and steals follow).
+SWEEP_SHARE = 0.9
+#: Share of the time limit (at most a second) left at the end for the last check and the answer.
+END_RESERVE = 0.02
 
 
 def _exact(ap: ArcProblem) -> ArcSolution | None:
@@ -164,14 +168,20 @@ def solve_pairing(
     small = base.n_arcs <= CPSAT_MAX_ARCS
     pricer = SetPricer(pc, sch)
     pool: list[tuple[int, ...]] = []
-    arcs, _ = sweep(pc, sch, relaxed.sol.arcs, t0 + SWEEP_SHARE * time_limit, pricer=pricer, pool=pool)
+    share = SWEEP_SHARE if not small else 0.2
+    memo = Memo(base.n_jobs, base.n_agents)
+    arcs, _ = sweep_and_steal(
+        pc, sch, relaxed.sol.arcs, t0 + share * time_limit, pricer=pricer, pool=pool, stats=stats, memo=memo
+    )
     bound, sets = lagrangian_bound(pricer, lam[0])
     bounds = (min(relaxed.sol.bounds[0], bound), *relaxed.sol.bounds[1:])
     stats.update(lagrangian_bound=bound)
-    end = t0 + (0.3 if small else 1.0) * time_limit
+    end = t0 + (0.3 if small else 1.0) * time_limit - min(1.0, END_RESERVE * time_limit)
     left = end - time.perf_counter()
-    arcs = pack(pc, pool + [s for s in sets if s], arcs, end - 0.4 * left, seed=seed, workers=workers)
-    arcs, _ = sweep(pc, sch, arcs, end, pricer=pricer, stats=stats)
+    if left > 0:
+        arcs = pack(pc, pool + [s for s in sets if s], arcs, end - 0.5 * left, seed=seed, workers=workers)
+    arcs, polish = sweep_and_steal(pc, sch, arcs, end, pricer=pricer, memo=memo)
+    stats.update({f"polish_{k}": n for k, n in polish.items()})
     schedule, bad = check(pc, sch, arcs)
     if bad:  # cannot happen: every set taken was placed by the scheduler
         raise RuntimeError("pairing: an accepted set cannot be scheduled")

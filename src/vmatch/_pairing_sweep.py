@@ -67,10 +67,12 @@ def sweep(
     pricer: SetPricer | None = None,
     stats: dict[str, Any] | None = None,
     pool: list[tuple[int, ...]] | None = None,
+    dirty: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[I64, int]:
     """Best-response sweeps from the feasible answer ``arcs`` until none improves or ``deadline``;
     (arcs, number of volunteers whose set changed). Improving sets that another took a
-    beneficiary of first are added to ``pool`` (arc tuples: each a set its volunteer can serve)."""
+    beneficiary of first are added to ``pool`` (arc tuples: each a set its volunteer can serve).
+    ``dirty`` marks the volunteers to price in the first sweep (default: all)."""
     ap = pc.arcs
     pricer = pricer or SetPricer(pc, sch)
     w = move_weights(ap, 2 * max(1, int(pc.k_eff.max(initial=1))))
@@ -78,7 +80,7 @@ def sweep(
     chosen[arcs] = True
     served = np.zeros(ap.n_jobs, bool)
     served[ap.arc_job[arcs]] = True
-    dirty = np.ones(ap.n_agents, bool)
+    dirty = np.ones(ap.n_agents, bool) if dirty is None else dirty.copy()
     vptr, vord = pricer.vptr, pricer.vord
     moves = sweeps = 0
     while dirty.any() and time.perf_counter() < deadline:

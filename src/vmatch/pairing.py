@@ -9,7 +9,8 @@ cannot be scheduled becomes a row of the arc problem), and decode to a
 :class:`PairingResult`. A one-to-one problem, or a one-to-few one whose chosen sets all
 schedule, is solved exactly (``linear_sum_assignment`` or min-cost flow); otherwise a block
 relaxation solved as a min-cost flow gives a bound, prices and a start; best-response sweeps
-(each volunteer takes their best schedulable set of free beneficiaries, found exactly) and a
+(each volunteer takes their best schedulable set of free beneficiaries, found exactly), steal
+moves (a volunteer takes a beneficiary whose volunteer can take someone else instead) and a
 set packing of the sets found improve it; a Lagrangian bound (the relaxation's prices, each
 volunteer's best set priced exactly) tightens the bound; small problems end with CP-SAT
 rounds that prove the optimum (:mod:`vmatch._pairing_engine`).
