@@ -158,6 +158,12 @@ def _chain(ap: ArcProblem, rng: np.random.Generator, g0: int, budget: int, chose
     return free
 
 
+def _least_visited(groups: npt.NDArray[np.int64], visits: npt.NDArray[np.int64], rng: np.random.Generator) -> int:
+    """One of ``groups`` (not empty) freed in the fewest parts so far, at random among those."""
+    v = visits[groups]
+    return int(rng.choice(groups[v == v.min()]))
+
+
 def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
               sub_time: float = 0.6, first_share: float = 0.6, lanes: int | None = None,
@@ -222,6 +228,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     lp_due = False
     bounds: tuple[float, ...] | None = None
     cap_job = np.bincount(ap.arc_job, minlength=ap.n_jobs)
+    visits = np.zeros(ap.n_groups, np.int64)  # parts each group has been freed in: seeds go where fewest were
     with ThreadPoolExecutor(max_workers=n_lanes) as pool:
         while True:
             # keep every lane busy with a part whose groups no other lane holds
@@ -257,10 +264,10 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 elif kind == "near":
                     use_short = len(short) > 0 and rng.random() < 0.8
                     seeds = short if use_short else np.flatnonzero(~taken)
-                    g0 = int(rng.choice(seeds)) if len(seeds) else int(rng.integers(ap.n_groups))
+                    g0 = _least_visited(seeds, visits, rng) if len(seeds) else int(rng.integers(ap.n_groups))
                     free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
                 elif kind == "chain":
-                    g0 = int(rng.choice(short))
+                    g0 = _least_visited(short, visits, rng)
                     free = _chain(ap, rng, g0, chain_budget, chosen, agents_of_group, group_arcs, taken)
                     allowed = shortlist | (arc_group == g0)  # every candidate of the group it is for
                 else:
@@ -279,6 +286,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                                   seed=int(rng.integers(1 << 30)), workers=workers if kind == "lp" else lane_workers,
                                   hint=hint, params=LNS_PARAMS)
                 inflight[fut] = (kind, free, sub)
+                visits[free] += 1
                 busy |= free
                 busy_agent[ap.arc_agent[sub.arcs]] = True
             if bounds is None:  # computed while the first parts are being solved
