@@ -69,6 +69,8 @@ def run(problem: PairingProblem, engine: str, budget: float, seed: int = 0) -> d
         "lns_improvements": r.stats.get("lns_improvements"),
         "lagrangian_bound": r.stats.get("lagrangian_bound"),
         "sweeps": r.stats.get("sweeps"),
+        "steal_rounds": r.stats.get("steal_rounds"),
+        "steal_moves": r.stats.get("steal_moves"),
     }
 
 
@@ -161,7 +163,18 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         extra = {
             k: row.get(k)
-            for k in ("build_s", "arcs", "kind", "solvers", "rounds", "lns_improvements", "lagrangian_bound", "sweeps")
+            for k in (
+                "build_s",
+                "arcs",
+                "kind",
+                "solvers",
+                "rounds",
+                "lns_improvements",
+                "lagrangian_bound",
+                "sweeps",
+                "steal_rounds",
+                "steal_moves",
+            )
             if row.get(k) is not None
         }
         print(f"  {row['label']} / {row['engine']}: {json.dumps(extra, default=str)}")

@@ -187,9 +187,10 @@ def solve_pairing(
         raise RuntimeError("pairing: an accepted set cannot be scheduled")
     if small:
         arcs, schedule = improve(pc, sch, arcs, cuts, end, seed=seed, workers=workers, stats=stats)
-    stats.update(solvers=["block-flow", "sweeps", "lagrangian", "set-packing"] + (["cpsat-lns"] if small else []))
+    names = ["block-flow", "sweeps", "steals", "lagrangian", "set-packing"]
+    stats.update(solvers=names + (["cpsat-lns"] if small else []))
     relaxed = EngineOut(
-        finish(base, arcs, SolveStatus.FEASIBLE, bounds, t0, "block-flow+sweeps+packing", stats),
+        finish(base, arcs, SolveStatus.FEASIBLE, bounds, t0, "block-flow+sweeps+steals+packing", stats),
         schedule,
         stats,
     )
