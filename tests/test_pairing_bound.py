@@ -194,3 +194,18 @@ def test_sweep_only_improves_and_keeps_every_set_schedulable() -> None:
         assert sch.place(v, ap.arc_job[mine].tolist()) is not None
     again, moves2 = sweep(pc, sch, arcs, time.perf_counter() + 10)
     assert moves2 == 0 and sorted(again.tolist()) == sorted(arcs.tolist())
+
+
+def test_large_path_repairs_a_set_the_pricer_let_through(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(engine, "CPSAT_MAX_ARCS", 0)
+    monkeypatch.setattr(SetPricer, "feasible", lambda self, v, bens, ps=None: True)  # as if every check were cut short
+    p = generate_pairing(300, 120, seed=6)
+    pc = compile_pairing(p)
+    with caplog.at_level("WARNING", logger="vmatch._pairing_engine"):
+        out = engine.solve_pairing(pc, time_limit=2)
+    assert "repaired" in caplog.text
+    r = decode_pairing(pc, out.sol, out.schedule, out.stats)
+    assert verify_pairing(p, r) == []
+    assert r.bound >= r.objective > 0

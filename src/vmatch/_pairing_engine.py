@@ -183,8 +183,9 @@ def solve_pairing(
     arcs, polish = sweep_and_steal(pc, sch, arcs, end, pricer=pricer, memo=memo)
     stats.update({f"polish_{k}": n for k, n in polish.items()})
     schedule, bad = check(pc, sch, arcs)
-    if bad:  # cannot happen: every set taken was placed by the scheduler
-        raise RuntimeError("pairing: an accepted set cannot be scheduled")
+    if bad:  # only a set the pricer let through when the scheduler's search was cut short
+        log.warning("pairing: %d accepted sets cannot be scheduled; repaired", len(bad))
+        arcs, schedule, _ = repair(pc, sch, arcs, preference(base))
     if small:
         arcs, schedule = improve(pc, sch, arcs, cuts, end, seed=seed, workers=workers, stats=stats)
     names = ["block-flow", "sweeps", "steals", "lagrangian", "set-packing"]
