@@ -95,3 +95,17 @@ def test_lns_with_two_lanes_stays_feasible(seed: int) -> None:
     assert ap.check(sol.arcs) == []
     assert sol.values[0] >= ap.levels[0].coef[start].sum()
     assert verify(p, decode(c, sol)) == []
+
+
+def test_rows_of_arcs_is_the_incidence_transpose() -> None:
+    from vmatch.arcs import csr_from_lists
+    from vmatch.solvers.subproblem import incidence, rows_of_arcs
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(1, 30))
+        rows = csr_from_lists([rng.choice(n, size=int(rng.integers(0, min(n, 5) + 1)), replace=False)
+                               for _ in range(int(rng.integers(0, 20)))])
+        t = incidence(rows, n).T.tocsr()
+        ptr, idx = rows_of_arcs(rows, n)
+        assert np.array_equal(ptr, t.indptr) and np.array_equal(idx, t.indices)

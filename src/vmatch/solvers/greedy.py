@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from vmatch.arcs import ArcProblem
-from vmatch.solvers.subproblem import incidence
+from vmatch.solvers.subproblem import rows_of_arcs
 
 __all__ = ["greedy", "preference", "scarcity_preference"]
 
@@ -85,12 +84,10 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.flo
         pref = scarcity_preference(ap)
     first = ap.levels[0].coef if ap.levels else np.ones(n)
     sign = -1.0 if (ap.levels and ap.levels[0].sense == "min") else 1.0
-    cliq_t: sparse.csr_matrix = incidence(ap.cliques, n).T.tocsr()
-    cl_ptr, cl_idx = cliq_t.indptr.astype(np.int64), cliq_t.indices.astype(np.int64)
+    cl_ptr, cl_idx = rows_of_arcs(ap.cliques, n)
     used = np.zeros(len(ap.cliques), bool)
     cap_left = ap.agent_capacity.astype(np.int64).copy()
-    caprow_t: sparse.csr_matrix = incidence(ap.capacity, n).T.tocsr()
-    cr_ptr, cr_idx = caprow_t.indptr.astype(np.int64), caprow_t.indices.astype(np.int64)
+    cr_ptr, cr_idx = rows_of_arcs(ap.capacity, n)
     row_left = ap.capacity.rhs.astype(np.int64).copy()
     job_order = np.argsort(ap.arc_job, kind="stable")
     job_ptr = np.concatenate([[0], np.cumsum(np.bincount(ap.arc_job, minlength=ap.n_jobs))])
