@@ -57,9 +57,10 @@ def test_max_sense_matches_orlib_published_maximum() -> None:
     _check(ap_max, sol.arcs, 336.0)
 
 
+# c10200 and b10200 get the 10 s (4 s fails on a busy machine)
 @pytest.mark.parametrize(("name", "limit", "tol"),
                          [("b10100", 5, 0.001), ("a20200", 5, 0.001), ("c05100", 5, 0.001),
-                          ("c10200", 4, 0.001), ("b10200", 4, 0.001)])
+                          ("c10200", 10, 0.001), ("b10200", 10, 0.001)])
 def test_chu_beasley_instances_near_optimal(name: str, limit: float, tol: float) -> None:
     ap = _load(name)
     opt = float(KNOWN[name]["min_optimum"])
