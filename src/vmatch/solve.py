@@ -220,11 +220,16 @@ class LpRun:
         return self.future.result()[1] if self.future.done() else None
 
 
+def lp_fits(ap: ArcProblem, seconds: float) -> bool:
+    """True when the whole LP relaxation is small enough to run beside a search of ``seconds``."""
+    return lp_nonzeros(ap) <= min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds)
+
+
 def start_lp(ap: ArcProblem, seconds: float) -> LpRun | None:
     """The first level's LP relaxation started in a thread, when it fits ``seconds``; else None."""
     if not ap.levels or ap.levels[0].sense != "max" or not ap.n_arcs or seconds < 1.0:
         return None  # tighten() only uses bounds of a "max" first level
-    if lp_nonzeros(ap) <= min(LP_MAX_NONZEROS, LP_NONZEROS_PER_SECOND * seconds):
+    if lp_fits(ap, seconds):
         return LpRun(lp_relaxation_later(ap, 0, time_limit=seconds - 0.5))
     return None
 
@@ -432,13 +437,21 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     log.info("compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
              c.arcs.n_arcs, c.arcs.n_jobs, len(c.arcs.cliques), n_comp, c.build_seconds)
     ap = c.arcs
+    # the limit covers the whole call: compilation and the greedy start come out of it
+    def time_left() -> float:
+        return max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
+
+    kind = classify(ap) if method == "auto" else "general"
+    small = ap.n_arcs <= min(FULL_MODEL_ARCS, FULL_MODEL_ARCS_PER_SECOND * time_left())
+    use_cpsat = method == "cpsat" or (method == "auto" and small)
+    lns_path = kind not in ("one_to_one", "b_matching") and not use_cpsat
+    # a bound too big for one LP starts in the background at once, beside the greedy start
+    bg = None
+    if lns_path and not lp_fits(ap, time_left()):
+        bg = background_bound(ap, t0 + time_limit - 0.05 * time_limit - BACKGROUND_MARGIN * time_left())
     built = greedy(ap)
     start = built if _pins_hold(ap, built) else None
-    # the limit covers the whole call: compilation and the greedy start come out of it
-    left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
-    kind = classify(ap) if method == "auto" else "general"
-    small = ap.n_arcs <= min(FULL_MODEL_ARCS, FULL_MODEL_ARCS_PER_SECOND * left)
-    use_cpsat = method == "cpsat" or (method == "auto" and small)
+    left = time_left()
     if kind == "one_to_one":
         sol = solve_assignment(ap)
     elif kind == "b_matching":
@@ -449,9 +462,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         if sol.status == SolveStatus.UNKNOWN and start is not None:
             sol = _as_solution(ap, start, "greedy")
     else:
-        lp = start_lp(ap, left)
+        lp = None if bg is not None else start_lp(ap, left)
         t_search = time.perf_counter()
-        bg = None if lp is not None else background_bound(ap, t_search + left - BACKGROUND_MARGIN * left)
         # the search's own bound is the cheap one when the background computes the flow
         sol = solve_lns(ap, time_limit=left - (BACKGROUND_MARGIN * left if bg else 0.0), seed=seed,
                         workers=workers, start=start, bound=lambda: level_bounds(ap, flow=bg is None),
@@ -460,6 +472,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
             sol = tighten(ap, sol, lp.future.result()[0])
         elif bg is not None:
             sol = tighten(ap, sol, bg.smallest(wait=t_search + left - time.perf_counter()))
+    if bg is not None and sol.solver != "lns":
+        bg.smallest(wait=0.0)  # not needed after all (no start): stop it
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),
