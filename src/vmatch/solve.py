@@ -37,11 +37,12 @@ from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
 from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
-from vmatch.solvers.greedy import greedy
+from vmatch.solvers.greedy import greedy, scarcity_preference
 from vmatch.solvers.lagrange import flow_prices, lagrangian_bound
 from vmatch.solvers.lns import solve_lns
 from vmatch.solvers.lp import lp_nonzeros, lp_relaxation_later
 from vmatch.solvers.lp_regions import regional_lp_bound
+from vmatch.solvers.subproblem import ArcRows
 from vmatch.split import split_sized
 
 __all__ = ["decode", "solve"]
@@ -449,7 +450,10 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     bg = None
     if lns_path and not lp_fits(ap, time_left()):
         bg = background_bound(ap, t0 + time_limit - 0.05 * time_limit - BACKGROUND_MARGIN * time_left())
-    built = greedy(ap)
+    # the greedy start and the search share the arcs' preference order and row lists
+    pref = scarcity_preference(ap) if lns_path else None
+    rows = ArcRows.of(ap) if lns_path else None
+    built = greedy(ap, pref=pref, rows=rows)
     start = built if _pins_hold(ap, built) else None
     left = time_left()
     if kind == "one_to_one":
@@ -467,7 +471,7 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         # the search's own bound is the cheap one when the background computes the flow
         sol = solve_lns(ap, time_limit=left - (BACKGROUND_MARGIN * left if bg else 0.0), seed=seed,
                         workers=workers, start=start, bound=lambda: level_bounds(ap, flow=bg is None),
-                        guide=None if lp is None else lp.guide)
+                        guide=None if lp is None else lp.guide, pref=pref, rows=rows)
         if lp is not None:
             sol = tighten(ap, sol, lp.future.result()[0])
         elif bg is not None:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vmatch.arcs import ArcProblem
-from vmatch.solvers.subproblem import rows_of_arcs
+from vmatch.solvers.subproblem import ArcRows
 
 __all__ = ["greedy", "preference", "scarcity_preference"]
 
@@ -64,7 +64,8 @@ def scarcity_preference(ap: ArcProblem) -> npt.NDArray[np.float64]:
     return rank * span + (base - base.min())
 
 
-def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.float64] | None = None) -> B:
+def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.float64] | None = None,
+           rows: ArcRows | None = None) -> B:
     """A feasible set of arcs (boolean mask); pinned rows are honoured where possible.
 
     Parameters
@@ -84,10 +85,10 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.flo
         pref = scarcity_preference(ap)
     first = ap.levels[0].coef if ap.levels else np.ones(n)
     sign = -1.0 if (ap.levels and ap.levels[0].sense == "min") else 1.0
-    cl_ptr, cl_idx = rows_of_arcs(ap.cliques, n)
+    rows = rows if rows is not None else ArcRows.of(ap)
+    cl_ptr, cl_idx, cr_ptr, cr_idx = rows.cl_ptr, rows.cl_idx, rows.cp_ptr, rows.cp_idx
     used = np.zeros(len(ap.cliques), bool)
     cap_left = ap.agent_capacity.astype(np.int64).copy()
-    cr_ptr, cr_idx = rows_of_arcs(ap.capacity, n)
     row_left = ap.capacity.rhs.astype(np.int64).copy()
     job_order = np.argsort(ap.arc_job, kind="stable")
     job_ptr = np.concatenate([[0], np.cumsum(np.bincount(ap.arc_job, minlength=ap.n_jobs))])

@@ -34,7 +34,7 @@ from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.geo import haversine_km
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.greedy import greedy, scarcity_preference
-from vmatch.solvers.subproblem import Restrictor, Sub
+from vmatch.solvers.subproblem import ArcRows, Restrictor, Sub
 
 __all__ = ["fold_weights", "lex_key", "solve_lns"]
 
@@ -167,7 +167,8 @@ def _least_visited(groups: npt.NDArray[np.int64], visits: npt.NDArray[np.int64],
 def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
               sub_time: float = 0.6, first_share: float = 0.6, lanes: int | None = None,
-              guide: Callable[[], npt.NDArray[np.float64] | None] | None = None) -> ArcSolution:
+              guide: Callable[[], npt.NDArray[np.float64] | None] | None = None,
+              pref: npt.NDArray[np.float64] | None = None, rows: ArcRows | None = None) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
     ``bound`` returns per-level bounds valid for the full problem (only the first is
@@ -179,19 +180,25 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     still fits the current solution (:meth:`Restrictor.try_move`). Default: 2 when there
     are 2 cores or more and at least ``LANE_MIN_ARCS`` arcs, else 1.
 
+    ``pref`` (:func:`~vmatch.solvers.greedy.scarcity_preference`) and ``rows``
+    (:class:`~vmatch.solvers.subproblem.ArcRows`) may be given when the caller has them (the
+    greedy start needs them too).
+
     ``guide`` returns the LP relaxation's arc values once they are known (None before). From
     then on, every ``LP_PART_EVERY``-th part frees every group but allows only the arcs in
     the LP's support or the current solution: the LP's choices and the incumbent's, mixed.
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    chosen = greedy(ap) if start is None else start.copy()
+    pref = scarcity_preference(ap) if pref is None else pref
+    rows = ArcRows.of(ap) if rows is None else rows
+    chosen = greedy(ap, pref=pref, rows=rows) if start is None else start.copy()
     key = lex_key(ap, chosen)
     log.info("lns: start %s after %.1fs", key, time.perf_counter() - t0)
     if ap.n_arcs == 0:
         return ArcSolution(SolveStatus.OPTIMAL, np.zeros(0, np.int64), np.zeros(0, np.int64),
                            tuple(0.0 for _ in ap.levels), tuple(0.0 for _ in ap.levels), 0.0, "lns")
-    rx = Restrictor(ap, chosen)
+    rx = Restrictor(ap, chosen, rows)
     arc_group = ap.job_group[ap.arc_job]
     pair = np.unique(arc_group * ap.n_agents + ap.arc_agent)
     pg, pa = pair // ap.n_agents, pair % ap.n_agents
@@ -199,7 +206,6 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     o = np.argsort(pa, kind="stable")
     groups_of_agent = np.split(pg[o], np.cumsum(np.bincount(pa, minlength=ap.n_agents))[:-1])
     # each job keeps its best few candidates (scarcity order) in the parts: smaller models, more groups
-    pref = scarcity_preference(ap)
     order = np.lexsort((pref, ap.arc_job))
     first_of_job = np.searchsorted(ap.arc_job[order], np.arange(ap.n_jobs))
     rank = np.empty(ap.n_arcs, np.int64)

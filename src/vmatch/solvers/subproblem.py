@@ -49,6 +49,22 @@ def rows_of_arcs(rows: Rows, n_arcs: int) -> tuple[I64, I64]:
 
 
 @dataclass(frozen=True, slots=True)
+class ArcRows:
+    """The clique rows and capacity rows holding each arc (:func:`rows_of_arcs` of both), built
+    once and shared by the greedy start and the search (tens of millions of entries at scale)."""
+
+    cl_ptr: I64
+    cl_idx: I64
+    cp_ptr: I64
+    cp_idx: I64
+
+    @staticmethod
+    def of(ap: ArcProblem) -> ArcRows:
+        """The transposes of ``ap``'s clique and capacity rows."""
+        return ArcRows(*rows_of_arcs(ap.cliques, ap.n_arcs), *rows_of_arcs(ap.capacity, ap.n_arcs))
+
+
+@dataclass(frozen=True, slots=True)
 class Sub:
     """A restricted problem and the maps back: ``arcs[i]`` is the full index of sub-arc i."""
 
@@ -172,12 +188,12 @@ class Restrictor:
     solution changes.
     """
 
-    def __init__(self, ap: ArcProblem, chosen: B) -> None:
+    def __init__(self, ap: ArcProblem, chosen: B, rows: ArcRows | None = None) -> None:
         self.ap = ap
         n = ap.n_arcs
         self.g_ptr, self.g_arcs = _csr_of(ap.job_group[ap.arc_job], ap.n_groups)
-        self.cl_ptr, self.cl_idx = rows_of_arcs(ap.cliques, n)
-        self.cp_ptr, self.cp_idx = rows_of_arcs(ap.capacity, n)
+        rows = rows if rows is not None else ArcRows.of(ap)
+        self.cl_ptr, self.cl_idx, self.cp_ptr, self.cp_idx = rows.cl_ptr, rows.cl_idx, rows.cp_ptr, rows.cp_idx
         self.comp_ptr, self.comp_rows = _csr_of(ap.composition.owner, ap.n_jobs)
         pin_group = (ap.job_group[ap.arc_job[ap.pinned.indices[ap.pinned.indptr[:-1]]]]
                      if len(ap.pinned) else np.zeros(0, np.int64))
