@@ -114,11 +114,11 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.flo
         cl = cap_left[ap.arc_agent[cand]]
         ok = (cl < 0) | (cl >= ap.arc_load[cand])
         if len(used):
-            owner, rows = _gather(cl_ptr, cl_idx, cand)
-            ok &= np.bincount(owner, weights=used[rows], minlength=len(cand)) == 0
+            owner, hit = _gather(cl_ptr, cl_idx, cand)
+            ok &= np.bincount(owner, weights=used[hit], minlength=len(cand)) == 0
         if len(row_left):
-            owner, rows = _gather(cr_ptr, cr_idx, cand)
-            short = row_left[rows] < ap.arc_load[cand][owner]
+            owner, hit = _gather(cr_ptr, cr_idx, cand)
+            short = row_left[hit] < ap.arc_load[cand][owner]
             ok &= np.bincount(owner, weights=short, minlength=len(cand)) == 0
         return cand[ok]
 
@@ -171,8 +171,8 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.flo
         lim = cap_left[ag] >= 0
         np.subtract.at(cap_left, ag[lim], ap.arc_load[best_pick][lim])
         if len(row_left):
-            owner, rows = _gather(cr_ptr, cr_idx, best_pick)
-            np.subtract.at(row_left, rows, ap.arc_load[best_pick][owner])
+            owner, hit = _gather(cr_ptr, cr_idx, best_pick)
+            np.subtract.at(row_left, hit, ap.arc_load[best_pick][owner])
     return chosen
 
 
