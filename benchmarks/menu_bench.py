@@ -23,6 +23,7 @@ Usage::
     .venv/bin/python benchmarks/menu_bench.py --orders 5000 --offers 1250 --skip-replan
     .venv/bin/python benchmarks/menu_bench.py --skip-welfare --city 10000 5000 --plan-time 120
     .venv/bin/python benchmarks/menu_bench.py --skip-replan --colgen 120
+    .venv/bin/python benchmarks/menu_bench.py --skip-replan --skip-baseline   # vmatch only (A/B runs)
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def colgen(ap: Any, speed: float, seconds: float) -> dict[str, Any]:
 
 
 def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers: int | None,
-            colgen_seconds: float = 0.0) -> dict[str, Any]:
+            colgen_seconds: float = 0.0, baseline: bool = True) -> dict[str, Any]:
     """Part 1 (see the module docstring)."""
     t = time.perf_counter()
     mp = generate_menu(n_orders, n_offers, seed=seed)
@@ -90,11 +91,14 @@ def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers:
     p, _ = menu_to_problem(mp)
     t = time.perf_counter()
     c = compile_people(p, Objective(order=("coverage",)))
-    base = solve_cpsat(c.arcs, time_limit=max(0.1, time_limit - (time.perf_counter() - t)), seed=seed,
-                       workers=workers)
+    base = None
+    if baseline:
+        base = solve_cpsat(c.arcs, time_limit=max(0.1, time_limit - (time.perf_counter() - t)), seed=seed,
+                           workers=workers)
     base_wall = time.perf_counter() - t
-    base_val = base.values[0] if base.values else math.nan
-    bound = min(x for x in (r.bound, base.bounds[0] if base.bounds else math.nan, math.inf) if not math.isnan(x))
+    base_val = base.values[0] if base is not None and base.values else math.nan
+    base_bound = base.bounds[0] if base is not None and base.bounds else math.nan
+    bound = min(x for x in (r.bound, base_bound, math.inf) if not math.isnan(x))
     extra = colgen(c.arcs, p.settings.travel_speed_kmh, colgen_seconds) if colgen_seconds > 0 else {}
     return {
         "orders": n_orders, "offers": n_offers, "items": len(mp.items), "generate_seconds": round(gen, 2),
@@ -103,8 +107,8 @@ def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers:
         "gap_percent": round(100 * _gap(r.objective, bound), 3), "arcs": r.stats.get("arcs"),
         "solver": r.stats.get("solver"), "verify_violations": len(bad), "menu_violations": len(bad_menu),
         "check_seconds": round(check, 2),
-        "baseline_seconds": round(base_wall, 2), "baseline_status": base.status.value,
-        "baseline_coverage": base_val, "baseline_bound": base.bounds[0] if base.bounds else math.nan,
+        "baseline_seconds": round(base_wall, 2), "baseline_status": base.status.value if base else "skipped",
+        "baseline_coverage": base_val, "baseline_bound": base_bound,
         "ratio_vs_baseline": (r.objective / base_val) if base_val and not math.isnan(base_val) else math.inf,
         **extra,
     }
@@ -156,13 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--skip-welfare", action="store_true")
     ap.add_argument("--skip-replan", action="store_true")
+    ap.add_argument("--skip-baseline", action="store_true", help="welfare without the plain CP-SAT baseline")
     ap.add_argument("--json", default=None, help="write the results here too")
     ap.add_argument("--colgen", type=float, default=0.0, metavar="SECONDS",
                     help="also run column generation per provider for this long (a longer-run bound)")
     a = ap.parse_args(argv)
     res: dict[str, Any] = {}
     if not a.skip_welfare:
-        res["welfare"] = welfare(a.orders, a.offers, a.time_limit, a.seed, a.workers, a.colgen)
+        res["welfare"] = welfare(a.orders, a.offers, a.time_limit, a.seed, a.workers, a.colgen,
+                                 not a.skip_baseline)
         print("welfare:", json.dumps(res["welfare"]), flush=True)
     if not a.skip_replan:
         res["replan"] = replan_after_decline(a.city[0], a.city[1], a.plan_time, a.replan_time, a.seed, a.workers,

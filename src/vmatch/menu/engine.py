@@ -35,7 +35,7 @@ from vmatch.menu.bounds import BoundJob, arc_data, menu_shaped
 from vmatch.menu.fastcompile import by_item
 from vmatch.menu.people import compile_people
 from vmatch.menu.reasons import decode_by_item
-from vmatch.menu.respond import best_responses
+from vmatch.menu.steal import respond_and_steal
 from vmatch.model import Problem
 from vmatch.objective import Objective
 from vmatch.result import Result
@@ -143,9 +143,9 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
     pairs considered (see :func:`vmatch.menu.fastcompile.compile_by_item`).
 
     A fresh menu round (no ``hint``) on the search path starts from the greedy construction
-    improved by best responses (:func:`vmatch.menu.respond.best_responses`) and reports the
-    providers' schedule bound (:func:`vmatch.menu.bounds.menu_bounds`, computed in a process of its
-    own meanwhile).
+    improved by best responses and steal moves (:func:`vmatch.menu.steal.respond_and_steal`) and
+    reports the providers' schedule bound (:func:`vmatch.menu.bounds.menu_bounds`, computed in a
+    process of its own meanwhile).
 
     Raises
     ------
@@ -171,8 +171,8 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
     if start is None:
         built = greedy(ap)
         start = built if _pins_hold(ap, built) else None
-        if start is not None and menu_lns and not hint:  # every offer re-plans around the others
-            start = best_responses(ap, arc_data(ap, speed), start, deadline=t0 + 0.3 * time_limit)
+        if start is not None and menu_lns and not hint:  # every offer re-plans around the others, and steals
+            start = respond_and_steal(ap, arc_data(ap, speed), start, deadline=t0 + 0.4 * time_limit)
     left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
     tail = None
     if merge > 1 and hint:
