@@ -16,7 +16,7 @@ from vmatch.menu import MenuProblem, Offer, Order, ServiceItem, menu_to_problem
 from vmatch.menu.bounds import arc_data, provider_data
 from vmatch.menu.people import compile_people, person_violations
 from vmatch.menu.respond import best_responses
-from vmatch.menu.steal import Memo, respond_and_steal, steal
+from vmatch.menu.steal import Memo, respond_and_steal, room, steal
 from vmatch.model import Location, Settings, TimeWindow, Volunteer
 from vmatch.solve import _as_solution, decode
 from vmatch.solvers.cpsat import solve_cpsat
@@ -99,3 +99,26 @@ def test_steal_gains_on_a_generated_menu() -> None:
     out = respond_and_steal(ap, data, responded)
     _holds(c, out)
     assert _coverage(c, out) > _coverage(c, responded)  # steal moves find what best responses left
+
+
+def test_room_leaves_an_offer_what_its_providers_workload_allows() -> None:
+    meal = ServiceItem("meal", "Meal delivery", "elderly-meal", 30)
+    mp = MenuProblem((HAIRCUT, meal), (Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")),
+                     (Order("r1", "res1", "haircut", _at(9, 10), NEAR),
+                      Order("r2", "res2", "meal", _at(14, 14.5), NEAR)),
+                     (Volunteer("v1", HOME, max_minutes=70),), (), Settings(time_step_minutes=15))
+    c = compile_people(menu_to_problem(mp)[0])
+    ap = c.arcs
+    data = arc_data(ap, SPEED)
+    who = {v.id: i for i, v in enumerate(c.problem.volunteers)}
+    chosen = ap.arc_agent == who["cut"]
+    assert chosen.sum() == 1
+    cut = room(ap, data, chosen)
+    assert cut.capacity[who["food"]] == 10  # 70 minutes less the haircut's 60
+    assert cut.capacity[who["cut"]] == 70 and room(ap, data, ~chosen).capacity[who["cut"]] == 40
+    assert room(ap, provider_data(ap, SPEED), chosen).capacity.tolist() == ap.agent_capacity.tolist()
+    # the meal does not fit beside the haircut: a steal round leaves the plan as it is
+    out = chosen.copy()
+    steal(ap, data, out, Memo(ap.n_groups, data.n_agents))
+    assert out.tolist() == chosen.tolist()
+    _holds(c, out)

@@ -172,7 +172,9 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
         built = greedy(ap)
         start = built if _pins_hold(ap, built) else None
         if start is not None and menu_lns and not hint:  # every offer re-plans around the others, and steals
-            start = respond_and_steal(ap, arc_data(ap, speed), start, deadline=t0 + 0.4 * time_limit)
+            # at least one round even when the compile and the greedy start took the share
+            until = max(t0 + 0.4 * time_limit, time.perf_counter() + 0.1 * time_limit)
+            start = respond_and_steal(ap, arc_data(ap, speed), start, deadline=until)
     left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
     tail = None
     if merge > 1 and hint:

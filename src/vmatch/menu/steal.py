@@ -14,7 +14,10 @@ worth more to it than that order's loss plans its best schedule with other respo
 valued at weight less loss, and the moves that gain are applied, largest gain first, skipping a
 move whose responders another move has changed or whose orders another has taken, and one that
 breaks a rule the programme does not see (a provider's workload over the horizon or per day,
-conflicts across responders): every move is checked on the arc problem's own rows.
+conflicts across responders): every move is checked on the arc problem's own rows. Responders
+that are offers plan within the room their provider's workload leaves them (:func:`room`), so
+fewer moves fail that check (20,000 x 5,000 after best responses: 30 moves of 101 candidates,
+24,388 -> 24,444, without; 33 of 61, 24,450, with).
 
 :func:`respond_and_steal` alternates best responses and steal rounds until a round gains nothing
 or the time is up; a round re-prices only responders next to a change.
@@ -35,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -46,7 +50,7 @@ from vmatch.menu.elementary import ArcData, elementary_schedules
 from vmatch.menu.respond import KEEP, best_responses
 from vmatch.solvers.subproblem import rows_of_arcs
 
-__all__ = ["Memo", "respond_and_steal", "steal"]
+__all__ = ["Memo", "respond_and_steal", "room", "steal"]
 
 log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
@@ -118,6 +122,39 @@ def _blocked(ap: ArcProblem, who: I64, chosen: B) -> B:
     return out
 
 
+def room(ap: ArcProblem, data: ArcData, chosen: B, covering: bool = True) -> ArcData:
+    """``data`` with each offer's capacity cut to what the capacity rows over its arcs leave it
+    beside the other offers' chosen arcs (a provider's workload, which the programme does not see
+    across offers): only rows holding all the offer's arcs when ``covering`` (a row per day would
+    cut the whole schedule to one day's room). Responders that are providers (``data.offer``) keep
+    their capacities. An offer left no room has capacity 0 (the programme's "no limit": callers
+    zero its weights, see :func:`_full`)."""
+    rows = ap.capacity
+    if data.offer is not None or not len(rows):
+        return data
+    data.timeline()  # the whole timeline, with the full capacities, before the copy shares the cache
+    rid, idx = rows.row_ids(), rows.indices
+    ag = ap.arc_agent[idx]
+    used = (chosen[idx] * ap.arc_load[idx]).astype(np.float64)
+    row_load = np.bincount(rid, weights=used, minlength=len(rows))
+    key, inv = np.unique(rid * ap.n_agents + ag, return_inverse=True)
+    k_row, k_agent = key // ap.n_agents, key % ap.n_agents
+    own = np.bincount(inv, weights=used, minlength=len(key))
+    keep = np.bincount(inv, minlength=len(key)) == np.bincount(ap.arc_agent, minlength=ap.n_agents)[k_agent]
+    if not covering:
+        keep[:] = True
+    left = rows.rhs[k_row] - (row_load[k_row] - own)
+    cap = np.where(data.capacity >= 0, data.capacity, np.iinfo(np.int64).max).astype(np.int64)
+    np.minimum.at(cap, k_agent[keep], np.floor(left[keep] + 1e-9).astype(np.int64))
+    cap = np.where(cap == np.iinfo(np.int64).max, -1, np.maximum(cap, 0))
+    return dataclasses.replace(data, capacity=cap, _cache=data._cache)
+
+
+def _full(data: ArcData, w: F64) -> F64:
+    """``w`` with the arcs of offers without room (capacity 0) at 0."""
+    return np.where(data.capacity[data.agent if data.offer is None else data.offer] == 0, 0.0, w)
+
+
 def _by_agent(arcs: I64, who: I64) -> dict[int, I64]:
     arcs = arcs[np.argsort(who[arcs], kind="stable")]
     cut = np.flatnonzero(np.diff(who[arcs])) + 1
@@ -157,7 +194,8 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
     own = serving[g] == who
     free = serving[g] < 0
     blocked = _blocked(ap, who, chosen)
-    base = np.where((own | free) & ~blocked, c + KEEP * own, 0.0)
+    data = room(ap, data, chosen)
+    base = _full(data, np.where((own | free) & ~blocked, c + KEEP * own, 0.0))
     cur = np.bincount(who[chosen], weights=c[chosen], minlength=n).astype(np.float64)
     moved = serving != memo.owner
     near = np.zeros(n, bool)  # next to an order whose responder changed
@@ -174,7 +212,7 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
     act = np.zeros(n, bool)
     act[who[can]] = True
     act &= near
-    r = np.where(can, c - loss_a, base)
+    r = _full(data, np.where(can, c - loss_a, base))
     r[~act[who]] = 0.0
     _, take = elementary_schedules(data, r, cutoff=np.inf)
     sets = _by_agent(np.flatnonzero(take), who)
