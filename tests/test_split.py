@@ -6,11 +6,13 @@ import importlib
 
 import pytest
 
+from vmatch.compile import candidate_pairs, compile_problem
+from vmatch.eligibility import Tables
 from vmatch.generate import generate_province
 from vmatch.objective import Objective
 from vmatch.result import Status
 from vmatch.solve import solve
-from vmatch.split import part_labels, split_problem
+from vmatch.split import part_labels, split_parts, split_problem
 from vmatch.verify import verify
 
 
@@ -36,3 +38,24 @@ def test_split_parts_are_independent_and_exact(seed: int, monkeypatch: pytest.Mo
     assert set(joined.unassigned) == set(whole.unassigned)
     for tid, s in whole.unassigned.items():
         assert joined.unassigned[tid].missing == s.missing
+
+
+@pytest.mark.parametrize("pack", [0, 200, 10**9])
+def test_split_parts_carry_each_parts_own_candidate_pairs(pack: int) -> None:
+    """The pairs a split hands to each part are exactly those the part's compile would search for,
+    so each part's arc problem is the same either way."""
+    p = generate_province(300, 150, seed=2, days=2)
+    parts = split_parts(p, pack=pack)
+    assert sum(x.n_pairs for x in parts) == len(candidate_pairs(Tables(p))[0])
+    assert len(parts) >= (2 if pack < 10**9 else 1)
+    for part in parts:
+        tb = Tables(part.problem)
+        v, t = candidate_pairs(tb)
+        assert len(part.volunteer) == part.n_pairs
+        given_pairs = zip(part.volunteer.tolist(), part.task.tolist(), strict=True)
+        assert sorted(zip(v.tolist(), t.tolist(), strict=True)) == sorted(given_pairs)
+        own = compile_problem(part.problem).arcs
+        given = compile_problem(part.problem, pairs=part.pairs).arcs
+        assert own.n_arcs == given.n_arcs
+        key = sorted(zip(own.arc_agent.tolist(), own.arc_job.tolist(), strict=True))
+        assert key == sorted(zip(given.arc_agent.tolist(), given.arc_job.tolist(), strict=True))
