@@ -20,7 +20,8 @@ fewer moves fail that check (20,000 x 5,000 after best responses: 30 moves of 10
 24,388 -> 24,444, without; 33 of 61, 24,450, with).
 
 :func:`respond_and_steal` alternates best responses and steal rounds until a round gains nothing
-or the time is up; a round re-prices only responders next to a change.
+or the time is up; a round re-prices only responders next to a change. On 20,000 x 5,000 the
+first round does nearly all (24,388 -> 24,450 in about 1.7 s; two more rounds: 24,452 in 2.6 s).
 
 Examples
 --------
@@ -269,26 +270,26 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
 
 
 def respond_and_steal(ap: ArcProblem, data: ArcData, chosen: B, *, deadline: float = np.inf, level: int = 0,
-                      memo: Memo | None = None) -> B:
+                      memo: Memo | None = None, rounds: int | None = None) -> B:
     """``chosen`` (feasible) after best responses and steal rounds, alternating (see the module
-    docstring) until a steal round moves nothing or ``deadline``; never worse on level
-    ``level``, feasible."""
+    docstring) until a steal round moves nothing, ``rounds`` rounds (None: no limit) or
+    ``deadline``; never worse on level ``level``, feasible."""
     t0 = time.perf_counter()
     c = np.asarray(ap.levels[level].coef, np.float64)
     first = float(c[chosen].sum())
     memo = memo or Memo(ap.n_groups, data.n_agents)
     chosen = chosen.copy()
-    rounds = 0
+    done = 0
     last = 0.0
-    while time.perf_counter() + last < deadline:
+    while time.perf_counter() + last < deadline and (rounds is None or done < rounds):
         t = time.perf_counter()
         chosen = best_responses(ap, data, chosen, level=level, deadline=deadline)
         moves, _ = steal(ap, data, chosen, memo, level)
-        rounds += 1
+        done += 1
         last = time.perf_counter() - t
-        log.info("steal round %d: %d moves, value %.6g, %.2fs", rounds, moves, float(c[chosen].sum()), last)
+        log.info("steal round %d: %d moves, value %.6g, %.2fs", done, moves, float(c[chosen].sum()), last)
         if not moves:
             break
-    log.info("respond and steal: %.6g -> %.6g in %d rounds, %.2fs", first, float(c[chosen].sum()), rounds,
+    log.info("respond and steal: %.6g -> %.6g in %d rounds, %.2fs", first, float(c[chosen].sum()), done,
              time.perf_counter() - t0)
     return chosen
