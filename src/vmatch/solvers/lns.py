@@ -55,6 +55,9 @@ LP_PART_SECONDS = 2.0
 #: ``BFS_EVERY``-th of the others follows agents and groups at random, the rest are cut by place and time.
 CHAIN_EVERY = 2
 BFS_EVERY = 5
+#: Each job keeps in the parts its best ``max(SHORTLIST[0], SHORTLIST[1] * head-count)`` candidates
+#: (scarcest first).
+SHORTLIST = (8, 4)
 #: Problems with at least this many arcs solve two parts side by side (see :func:`solve_lns`).
 LANE_MIN_ARCS = 20_000
 
@@ -210,7 +213,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     first_of_job = np.searchsorted(ap.arc_job[order], np.arange(ap.n_jobs))
     rank = np.empty(ap.n_arcs, np.int64)
     rank[order] = np.arange(ap.n_arcs) - first_of_job[ap.arc_job[order]]
-    shortlist = rank < np.maximum(8, 4 * ap.job_max[ap.arc_job])
+    shortlist = rank < np.maximum(SHORTLIST[0], SHORTLIST[1] * ap.job_max[ap.arc_job])
     if len(ap.composition):  # and each composition row its best few (a team's first-aider may not be scarce)
         r, a = ap.composition.row_ids(), ap.composition.indices
         o2 = np.lexsort((pref[a], r))
