@@ -22,17 +22,17 @@ def test_chain_follows_the_candidates_to_the_groups_they_hold() -> None:
     # agent 2 holds group 3, which no agent of the chain could serve
     ap = ArcProblem.build(n_agents=3, n_jobs=4, arc_agent=[0, 0, 1, 1, 2], arc_job=[0, 1, 1, 2, 3],
                           levels=[Level("c", [1.0] * 5)])
-    chosen = np.array([False, True, False, True, True])
+    held = np.flatnonzero([False, True, False, True, True])  # the chosen arcs
     rng = np.random.default_rng(0)
     ones = np.ones(ap.n_groups, np.int64)
     none = np.zeros(ap.n_groups, bool)
-    free = _chain(ap, rng, 0, 100, chosen, _groups_agents(ap), ones, none)
+    free = _chain(ap, rng, 0, 100, held, _groups_agents(ap), ones, none)
     assert np.flatnonzero(free).tolist() == [0, 1, 2]
     # a group another lane holds is left out, and the chain stops at the budget
     taken = none.copy()
     taken[2] = True
-    assert np.flatnonzero(_chain(ap, rng, 0, 100, chosen, _groups_agents(ap), ones, taken)).tolist() == [0, 1]
-    assert np.flatnonzero(_chain(ap, rng, 0, 1, chosen, _groups_agents(ap), ones, none)).tolist() == [0]
+    assert np.flatnonzero(_chain(ap, rng, 0, 100, held, _groups_agents(ap), ones, taken)).tolist() == [0, 1]
+    assert np.flatnonzero(_chain(ap, rng, 0, 1, held, _groups_agents(ap), ones, none)).tolist() == [0]
 
 
 def test_lns_frees_a_scarce_candidate_held_far_away() -> None:

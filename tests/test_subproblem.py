@@ -42,7 +42,8 @@ def test_restrictor_equals_restrict(seed: int) -> None:
         drop = np.flatnonzero(chosen)[rng.random(int(chosen.sum())) < 0.3]
         chosen = chosen.copy()
         chosen[drop] = False
-        r.move(chosen)
+        r.move(chosen, drop if step % 2 else None)  # the arcs that changed, when told, are the only ones looked at
+        assert np.array_equal(r.chosen, chosen) and np.array_equal(r.arcs, np.flatnonzero(chosen))
 
 
 def test_cpsat_on_an_empty_arc_problem() -> None:
@@ -78,6 +79,9 @@ def test_try_move_accepts_feasible_and_rejects_a_collision() -> None:
     bad[clash] = True
     assert not r.try_move(bad)
     assert np.array_equal(r.chosen, fewer)  # state restored
+    _same(r.restrict(np.ones(ap.n_groups, bool)), before)
+    assert not r.try_move(bad, np.array([clash]))  # the same, told which arc may have changed
+    assert np.array_equal(r.chosen, fewer) and np.array_equal(r.arcs, np.flatnonzero(fewer))
     _same(r.restrict(np.ones(ap.n_groups, bool)), before)
 
 

@@ -34,12 +34,13 @@ from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.geo import haversine_km
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.greedy import greedy, scarcity_preference
-from vmatch.solvers.subproblem import ArcRows, Restrictor, Sub
+from vmatch.solvers.subproblem import ArcRows, Restrictor, Sub, _gather, unique_ints
 
 __all__ = ["fold_weights", "lex_key", "solve_lns"]
 
 log = logging.getLogger(__name__)
 B = npt.NDArray[np.bool_]
+I64 = npt.NDArray[np.int64]
 
 #: CP-SAT parameters for the small, hinted sub-problems (one worker each): light presolve, the full
 #: linear relaxation (with one worker CP-SAT otherwise keeps only a weak one and rarely proves a part
@@ -80,8 +81,15 @@ def fold_weights(ap: ArcProblem) -> list[int]:
 
 def lex_key(ap: ArcProblem, chosen: B) -> tuple[float, ...]:
     """Level values as a tuple to compare lexicographically (larger is better)."""
-    arcs = np.flatnonzero(chosen)
-    jobs = np.unique(ap.arc_job[arcs])
+    return _key_of(ap, np.flatnonzero(chosen).astype(np.int64))
+
+
+def _key_of(ap: ArcProblem, arcs: I64) -> tuple[float, ...]:
+    """:func:`lex_key` of the solution made of ``arcs`` (chosen arc indices in increasing order), in
+    time proportional to the number of jobs and chosen arcs, not of all arcs."""
+    served = np.zeros(ap.n_jobs, bool)
+    served[ap.arc_job[arcs]] = True
+    jobs = np.flatnonzero(served)
     return tuple((lv.value(arcs, jobs) if lv.sense == "max" else -lv.value(arcs, jobs)) for lv in ap.levels)
 
 
@@ -127,17 +135,16 @@ def _neighbourhood(ap: ArcProblem, rng: np.random.Generator, size: int,
     return free
 
 
-def _chain(ap: ArcProblem, rng: np.random.Generator, g0: int, budget: int, chosen: B,
+def _chain(ap: ArcProblem, rng: np.random.Generator, g0: int, budget: int, arcs: I64,
            agents_of_group: list[npt.NDArray[np.int64]], group_arcs: npt.NDArray[np.int64], taken: B) -> B:
     """An ejection chain around group ``g0``: the groups that its candidates now serve (wherever
-    and whenever they are), then the groups that *their* candidates serve, and so on, up to
-    ``budget`` arcs.
+    and whenever they are) in the solution made of the chosen ``arcs``, then the groups that
+    *their* candidates serve, and so on, up to ``budget`` arcs.
 
     A short group whose few candidates (or the few holding a skill its composition needs) are
     busy elsewhere -- another day, another district -- can only be served when those other
     groups are freed with it, which a part cut by place and time rarely does.
     """
-    arcs = np.flatnonzero(chosen)
     held_agent = ap.arc_agent[arcs]
     held_group = ap.job_group[ap.arc_job[arcs]]
     o = np.argsort(held_agent, kind="stable")
@@ -203,11 +210,13 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                            tuple(0.0 for _ in ap.levels), tuple(0.0 for _ in ap.levels), 0.0, "lns")
     rx = Restrictor(ap, chosen, rows)
     arc_group = ap.job_group[ap.arc_job]
-    pair = np.unique(arc_group * ap.n_agents + ap.arc_agent)
+    pair = unique_ints(arc_group * ap.n_agents + ap.arc_agent)
     pg, pa = pair // ap.n_agents, pair % ap.n_agents
     agents_of_group = np.split(pa, np.cumsum(np.bincount(pg, minlength=ap.n_groups))[:-1])
     o = np.argsort(pa, kind="stable")
-    groups_of_agent = np.split(pg[o], np.cumsum(np.bincount(pa, minlength=ap.n_agents))[:-1])
+    ag_ptr = np.concatenate([[0], np.cumsum(np.bincount(pa, minlength=ap.n_agents))]).astype(np.int64)
+    ag_groups = pg[o]  # the groups of agent a: ag_groups[ag_ptr[a]:ag_ptr[a + 1]]
+    groups_of_agent = np.split(ag_groups, ag_ptr[1:-1])
     # each job keeps its best few candidates (scarcity order) in the parts: smaller models, more groups
     order = np.lexsort((pref, ap.arc_job))
     first_of_job = np.searchsorted(ap.arc_job[order], np.arange(ap.n_jobs))
@@ -236,21 +245,26 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     support: B | None = None  # arcs the LP relaxation uses
     lp_due = False
     bounds: tuple[float, ...] | None = None
-    cap_job = np.bincount(ap.arc_job, minlength=ap.n_jobs)
+    full_job = np.minimum(ap.job_max, np.bincount(ap.arc_job, minlength=ap.n_jobs))  # places a job can fill
+    # the current solution: ``chosen`` (a mask), ``cur`` (its arcs, increasing), ``filled`` (arcs per job);
+    # the per-step work below is in the chosen arcs, jobs and groups, never a pass over every arc
+    cur = np.flatnonzero(chosen).astype(np.int64)
+    filled = np.bincount(ap.arc_job[cur], minlength=ap.n_jobs)
     visits = np.zeros(ap.n_groups, np.int64)  # parts each group has been freed in: seeds go where fewest were
     with ThreadPoolExecutor(max_workers=n_lanes) as pool:
         while True:
             # keep every lane busy with a part whose groups no other lane holds
             while len(inflight) < n_lanes and time.perf_counter() - t0 < time_limit - 0.05:
                 steps += 1
-                filled = np.bincount(ap.arc_job[chosen], minlength=ap.n_jobs)
-                short_jobs = filled < np.minimum(ap.job_max, cap_job)
                 # a part leaves out the groups another lane holds, and starts from a group that no
                 # agent of another lane could serve (so that parts side by side rarely collide)
                 taken = busy
                 if inflight:
-                    taken = busy | (np.bincount(arc_group, weights=busy_agent[ap.arc_agent], minlength=ap.n_groups) > 0)
-                short = np.unique(ap.job_group[short_jobs & ~taken[ap.job_group]])
+                    taken = busy.copy()
+                    taken[_gather(ag_ptr, ag_groups, np.flatnonzero(busy_agent))[1]] = True
+                short_group = np.zeros(ap.n_groups, bool)
+                short_group[ap.job_group[filled < full_job]] = True
+                short = np.flatnonzero(short_group & ~taken)
                 if guide is not None and (support is None or steps % LP_PART_EVERY == 0):
                     x = guide()  # it may grow while the search runs (LPs of regions)
                     if x is not None:
@@ -277,8 +291,9 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
                 elif kind == "chain":
                     g0 = _least_visited(short, visits, rng)
-                    free = _chain(ap, rng, g0, chain_budget, chosen, agents_of_group, group_arcs, taken)
-                    allowed = shortlist | (arc_group == g0)  # every candidate of the group it is for
+                    free = _chain(ap, rng, g0, chain_budget, cur, agents_of_group, group_arcs, taken)
+                    allowed = shortlist.copy()  # and every candidate of the group it is for
+                    allowed[rx.arcs_of(np.array([g0], np.int64))] = True
                 else:
                     free = _neighbourhood(ap, rng, size, agents_of_group, groups_of_agent, short)
                 free &= ~busy
@@ -311,15 +326,20 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 busy_agent[ap.arc_agent[sub.arcs]] = False
                 sol = fut.result()
                 if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-                    cand = chosen.copy()
-                    cand[rx.group_arcs(free)] = False
-                    cand[sub.arcs[sol.arcs]] = True
-                    k2 = lex_key(ap, cand)
+                    # the current solution with the freed groups' arcs replaced by the part's answer
+                    new = sub.arcs[sol.arcs]
+                    cand_arcs = np.sort(np.concatenate([cur[~free[arc_group[cur]]], new]))
+                    k2 = _key_of(ap, cand_arcs)
                     log.debug("lns step %d (%s): %d groups, %d arcs, %s, %s -> %s", steps, kind,
                               int(free.sum()), sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
                     if k2 > key:
-                        if rx.try_move(cand):
-                            chosen, key = cand, k2
+                        touched = rx.group_arcs(free)
+                        cand = chosen.copy()
+                        cand[touched] = False
+                        cand[new] = True
+                        if rx.try_move(cand, touched):
+                            chosen, cur, key = cand, cand_arcs, k2
+                            filled = np.bincount(ap.arc_job[cur], minlength=ap.n_jobs)
                             better += 1
                         else:
                             collided += 1
@@ -333,7 +353,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     if bounds is None:
         bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
     arcs = np.flatnonzero(chosen).astype(np.int64)
-    jobs = np.unique(ap.arc_job[arcs]).astype(np.int64)
+    jobs = unique_ints(ap.arc_job[arcs])
     values = tuple(lv.value(arcs, jobs) for lv in ap.levels)
     log.info("lns: %d steps, %d improvements (%d more collided with another lane's), final %s", steps, better,
              collided, values)
