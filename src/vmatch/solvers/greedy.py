@@ -58,8 +58,10 @@ def scarcity_preference(ap: ArcProblem) -> npt.NDArray[np.float64]:
     cand = np.bincount(ap.arc_job, minlength=ap.n_jobs).astype(np.float64)
     per_place = cand[ap.arc_job] / np.maximum(1, ap.job_max[ap.arc_job])
     demand = np.bincount(ap.arc_agent, weights=np.abs(val) / np.maximum(1.0, per_place), minlength=ap.n_agents)
-    d = demand[ap.arc_agent]
-    rank = np.unique(d, return_inverse=True)[1].astype(np.float64)
+    # each arc's dense rank among the demands of the agents with arcs (per agent, then per arc:
+    # np.unique over millions of arcs costs seconds)
+    levels = np.unique(demand[np.bincount(ap.arc_agent, minlength=ap.n_agents) > 0])
+    rank = np.searchsorted(levels, demand)[ap.arc_agent].astype(np.float64)
     span = float(base.max() - base.min()) + 1.0
     return rank * span + (base - base.min())
 
