@@ -47,6 +47,7 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse.csgraph import connected_components
 
 from vmatch.arcs import ArcProblem, Level, Rows
+from vmatch.solvers.subproblem import unique_ints
 
 __all__ = ["feasible_arcs", "flow_bound"]
 
@@ -63,9 +64,19 @@ def _entries(rows: Rows) -> tuple[I64, I64]:
 
 
 def _groups(keys: I64) -> tuple[I64, I64]:
-    """Unique keys and the index of each key among them."""
-    u, inv = np.unique(keys, return_inverse=True)
-    return u.astype(np.int64), inv.astype(np.int64).reshape(-1)
+    """Unique keys and the index of each key among them (``np.unique(keys, return_inverse=True)``
+    by one unstable sort: about half its time on millions of keys)."""
+    keys = np.asarray(keys, np.int64).reshape(-1)
+    if not len(keys):
+        return keys.copy(), np.zeros(0, np.int64)
+    order = np.argsort(keys)
+    s = keys[order]
+    new = np.empty(len(s), bool)
+    new[0] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    inv = np.empty(len(s), np.int64)
+    inv[order] = np.cumsum(new) - 1
+    return s[new], inv
 
 
 def _seg_reduce(ufunc: np.ufunc, seg: I64, vals: I64, n: int, fill: int) -> I64:
@@ -138,7 +149,7 @@ def _clusters(ap: ArcProblem, idx: I64, agent: I64) -> tuple[I64, int, I64]:
     size = np.bincount(part, minlength=npart)
     order = np.lexsort((-size[part], a))
     first = np.concatenate([[True], np.diff(a[order]) != 0]) if len(a) else np.zeros(0, bool)
-    used = np.unique(cl[a[order][first]] * (npart + 1) + part[order][first])
+    used = unique_ints(cl[a[order][first]] * (npart + 1) + part[order][first])
     cover = np.bincount(used // (npart + 1), minlength=len(ul)).astype(np.int64)
     cover[cover == 0] = 1
     return cl, len(ul), cover
@@ -197,7 +208,7 @@ def _blocks(ap: ArcProblem, idx: I64, agent: I64, group: I64, load: I64,
     a = new[a]
     m = a >= 0
     r, a = r[m], a[m]
-    ra = np.unique(r * (len(idx) + 1) + a)
+    ra = unique_ints(r * (len(idx) + 1) + a)
     r, a = ra // (len(idx) + 1), ra % (len(idx) + 1)
     amin = _seg_reduce(np.minimum, r, agent[a], nr, _BIG)
     amax = _seg_reduce(np.maximum, r, agent[a], nr, -1)

@@ -47,6 +47,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
+from vmatch.solvers.subproblem import unique_ints
 
 __all__ = ["classify", "solve_assignment", "solve_bmatching"]
 
@@ -73,7 +74,7 @@ def _row_agents(ap: ArcProblem) -> tuple[I64, I64, B]:
     np.minimum.at(lo, r, ag)
     np.maximum.at(hi, r, ag)
     u = _usable(ap)[rows.indices]
-    ra = np.unique(r[u] * (ap.n_arcs + 1) + rows.indices[u])
+    ra = unique_ints(r[u] * (ap.n_arcs + 1) + rows.indices[u])
     distinct = np.bincount(ra // (ap.n_arcs + 1), minlength=nr).astype(np.int64)
     return np.where(hi >= 0, hi, -1), distinct, (lo == hi) | (hi < 0)
 
