@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vmatch.arcs import ArcProblem
-from vmatch.solvers.subproblem import ArcRows
+from vmatch.solvers.subproblem import ArcRows, _gather
 
 __all__ = ["greedy", "preference", "scarcity_preference"]
 
@@ -176,11 +176,3 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.flo
             owner, hit = _gather(cr_ptr, cr_idx, best_pick)
             np.subtract.at(row_left, hit, ap.arc_load[best_pick][owner])
     return chosen
-
-
-def _gather(ptr: I64, idx: I64, items: I64) -> tuple[I64, I64]:
-    """CSR entries of rows ``items``: (position in ``items``, column) pairs."""
-    lens = ptr[items + 1] - ptr[items]
-    owner = np.repeat(np.arange(len(items), dtype=np.int64), lens)
-    first = np.repeat(ptr[items] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
-    return owner, idx[first + np.arange(len(owner), dtype=np.int64)]
