@@ -246,10 +246,9 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     lp_due = False
     bounds: tuple[float, ...] | None = None
     full_job = np.minimum(ap.job_max, np.bincount(ap.arc_job, minlength=ap.n_jobs))  # places a job can fill
-    # the current solution: ``chosen`` (a mask), ``cur`` (its arcs, increasing), ``filled`` (arcs per job);
-    # the per-step work below is in the chosen arcs, jobs and groups, never a pass over every arc
-    cur = np.flatnonzero(chosen).astype(np.int64)
-    filled = np.bincount(ap.arc_job[cur], minlength=ap.n_jobs)
+    # the current solution: ``chosen`` (a mask), ``rx.arcs`` (its arcs, increasing), ``filled`` (arcs
+    # per job); the per-step work below is in the chosen arcs, jobs and groups, never a pass over every arc
+    filled = np.bincount(ap.arc_job[rx.arcs], minlength=ap.n_jobs)
     visits = np.zeros(ap.n_groups, np.int64)  # parts each group has been freed in: seeds go where fewest were
     with ThreadPoolExecutor(max_workers=n_lanes) as pool:
         while True:
@@ -291,7 +290,7 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     free = _near(ap, g0, rng, budget, group_arcs, gs, ge)
                 elif kind == "chain":
                     g0 = _least_visited(short, visits, rng)
-                    free = _chain(ap, rng, g0, chain_budget, cur, agents_of_group, group_arcs, taken)
+                    free = _chain(ap, rng, g0, chain_budget, rx.arcs, agents_of_group, group_arcs, taken)
                     allowed = shortlist.copy()  # and every candidate of the group it is for
                     allowed[rx.arcs_of(np.array([g0], np.int64))] = True
                 else:
@@ -328,8 +327,8 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
                     # the current solution with the freed groups' arcs replaced by the part's answer
                     new = sub.arcs[sol.arcs]
-                    cand_arcs = np.sort(np.concatenate([cur[~free[arc_group[cur]]], new]))
-                    k2 = _key_of(ap, cand_arcs)
+                    kept = rx.arcs[~free[arc_group[rx.arcs]]]
+                    k2 = _key_of(ap, np.sort(np.concatenate([kept, new])))
                     log.debug("lns step %d (%s): %d groups, %d arcs, %s, %s -> %s", steps, kind,
                               int(free.sum()), sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
                     if k2 > key:
@@ -338,8 +337,8 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                         cand[touched] = False
                         cand[new] = True
                         if rx.try_move(cand, touched):
-                            chosen, cur, key = cand, cand_arcs, k2
-                            filled = np.bincount(ap.arc_job[cur], minlength=ap.n_jobs)
+                            chosen, key = cand, k2
+                            filled = np.bincount(ap.arc_job[rx.arcs], minlength=ap.n_jobs)
                             better += 1
                         else:
                             collided += 1
