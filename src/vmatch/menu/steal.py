@@ -49,7 +49,7 @@ import numpy.typing as npt
 from vmatch.arcs import ArcProblem
 from vmatch.menu.elementary import ArcData, elementary_schedules
 from vmatch.menu.respond import KEEP, best_responses
-from vmatch.solvers.subproblem import rows_of_arcs
+from vmatch.solvers.subproblem import Restrictor
 
 __all__ = ["Memo", "respond_and_steal", "room", "steal"]
 
@@ -68,48 +68,6 @@ class Memo:
         self.repl: dict[int, I64] = {}
         self.owner = np.full(n_groups, -2, np.int64)  # -2: never priced
         self.retry = np.zeros(n_agents, bool)
-
-
-class _Rows:
-    """The arc problem's rows with the loads of a solution, to check a move before it is made."""
-
-    def __init__(self, ap: ArcProblem, chosen: B) -> None:
-        self.ap = ap
-        self.qp, self.qi = rows_of_arcs(ap.cliques, ap.n_arcs)
-        self.rp, self.ri = rows_of_arcs(ap.capacity, ap.n_arcs)
-        x = chosen.astype(np.float64)
-        self.q: F64 = np.bincount(self.qi, weights=np.repeat(x, np.diff(self.qp)),
-                                  minlength=len(ap.cliques)).astype(np.float64)
-        xl = np.repeat(x * ap.arc_load, np.diff(self.rp))
-        self.r: F64 = np.bincount(self.ri, weights=xl, minlength=len(ap.capacity)).astype(np.float64)
-        self.a: F64 = np.bincount(ap.arc_agent, weights=x * ap.arc_load, minlength=ap.n_agents).astype(np.float64)
-
-    def _delta(self, ptr: I64, idx: I64, arcs: I64, w: F64) -> tuple[I64, F64]:
-        cnt = ptr[arcs + 1] - ptr[arcs]
-        if not cnt.sum():
-            return np.zeros(0, np.int64), np.zeros(0)
-        first = np.repeat(ptr[arcs] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
-        rows = idx[first + np.arange(int(cnt.sum()))]
-        u, inv = np.unique(rows, return_inverse=True)
-        return u, np.bincount(inv, weights=np.repeat(w, cnt)).astype(np.float64)
-
-    def move(self, out: I64, add: I64) -> bool:
-        """Make the move (arcs ``out`` leave, ``add`` join) when every row still holds."""
-        ap = self.ap
-        arcs = np.concatenate([out, add])
-        sign = np.concatenate([-np.ones(len(out)), np.ones(len(add))])
-        qr, dq = self._delta(self.qp, self.qi, arcs, sign)
-        rr, dr = self._delta(self.rp, self.ri, arcs, sign * ap.arc_load[arcs])
-        ag, inv = np.unique(ap.arc_agent[arcs], return_inverse=True)
-        da = np.bincount(inv, weights=sign * ap.arc_load[arcs])
-        cap = ap.agent_capacity[ag]
-        if ((self.q[qr] + dq > 1.5).any() or (self.r[rr] + dr > ap.capacity.rhs[rr] + 1e-9).any()
-                or ((cap >= 0) & (self.a[ag] + da > cap + 1e-9)).any()):
-            return False
-        self.q[qr] += dq
-        self.r[rr] += dr
-        self.a[ag] += da
-        return True
 
 
 def _blocked(ap: ArcProblem, who: I64, chosen: B) -> B:
@@ -231,7 +189,7 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
         if gain > 0.5:
             cands.append((gain, v, sa, taken))
     cands.sort(key=lambda x: -x[0])
-    rows = _Rows(ap, chosen)
+    rx = Restrictor(ap, chosen)  # the rows the programme does not see, checked move by move
     locked = np.zeros(n, bool)
     mine = _by_agent(np.flatnonzero(chosen), who)
     moves = failed = 0
@@ -250,7 +208,10 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
         if ok:  # the rows the programme does not see (a provider's workload, its other offers)
             out = np.concatenate(old)
             add = np.concatenate([s for _, s in new])
-            ok = rows.move(out[~np.isin(out, add)], add[~np.isin(add, out)])
+            cand = chosen.copy()
+            cand[out] = False
+            cand[add] = True
+            ok = rx.try_move(cand, np.unique(np.concatenate([out, add])))
         if not ok:
             memo.retry[v] = True
             failed += 1
