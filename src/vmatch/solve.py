@@ -209,8 +209,10 @@ LP_NONZEROS_PER_SECOND = 300_000
 SMALL_LP_NONZEROS = 500_000
 SMALL_LP_SECONDS = 2.0
 #: Otherwise the LPs of regions run in the background bound when it has at least this many seconds
-#: left after the min-cost flow (the regions not solved in time keep the flow's prices).
-REGION_MIN_SECONDS = 5.0
+#: left after the min-cost flow (the regions not solved in time keep the flow's prices). Parts of a
+#: split province with 3-12 s had none at 5 s; at 1 s they get most of their regions (part bounds
+#: 15,252 -> 15,179, 7,611 -> 7,583, 7,008 -> 6,979, ...).
+REGION_MIN_SECONDS = 1.0
 #: The search stops this share of its time before the background bound's deadline, and the bound
 #: gets what is left (its last Lagrangian evaluations run after the deadline of its LPs).
 BACKGROUND_MARGIN = 0.04
@@ -290,6 +292,11 @@ SPLIT_PACK = 50_000
 #: Compile seconds per candidate pair assumed for the first part of a split problem (measured
 #: after that): about 10 s for the 4.4 million pairs of a 10k x 5k city on one core.
 COMPILE_SECONDS_PER_PAIR = 2.5e-6
+#: The parts of a split problem share the search time in proportion to their candidate pairs
+#: to this power: a small part gains far more from a second of search than a large one (on the
+#: 100k x 50k province, 12-35 units per second between 0.7 and 3 s for parts of 0.1-0.2 M arcs,
+#: 1.5-3 units per second for the parts of 2.5 and 6 M arcs).
+PART_TIME_EXPONENT = 0.7
 
 
 def _solve_parts(problem: Problem, sized: list[Part], *, time_limit: float, seed: int,
@@ -298,22 +305,24 @@ def _solve_parts(problem: Problem, sized: list[Part], *, time_limit: float, seed
 
     Each part's time limit is its compile time (estimated from its candidate pairs at the
     rate measured on the parts solved so far, ``COMPILE_SECONDS_PER_PAIR`` before the
-    first) plus its share of the search time left, shared by candidate pairs; so the
-    limit covers compilation, as for one problem.
+    first) plus its share of the search time left, shared by candidate pairs to the power
+    ``PART_TIME_EXPONENT``; so the limit covers compilation, as for one problem.
     """
     parts = [p.problem for p in sized]
     sizes = np.array([max(1, p.n_pairs) for p in sized], np.float64)
     order = np.argsort(-sizes, kind="stable")
     results: list[Result] = []
-    left_size = float(sizes.sum())
+    weights = sizes ** PART_TIME_EXPONENT
+    left_size, left_weight = float(sizes.sum()), float(weights.sum())
     built_s, built_pairs = 0.0, 0.0
     for k, i in enumerate(order.tolist()):
         rate = built_s / built_pairs if built_pairs > 0 else COMPILE_SECONDS_PER_PAIR
         left = 0.92 * time_limit - (time.perf_counter() - t0)
         search_left = max(0.0, left - rate * left_size)
         compile_est = rate * sizes[i]
-        share = max(0.5, (compile_est + search_left * sizes[i] / left_size) / 0.95)
+        share = max(0.5, (compile_est + search_left * weights[i] / left_weight) / 0.95)
         left_size -= sizes[i]
+        left_weight -= weights[i]
         log.info("part %d/%d: %d volunteers, %d tasks, %.1fs (compile about %.1fs)", k + 1, len(parts),
                  len(parts[i].volunteers), len(parts[i].tasks), share, compile_est)
         r = solve(parts[i], time_limit=share, seed=seed, workers=workers, objective=objective, split=False,
