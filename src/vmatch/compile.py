@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 from vmatch import eligibility as el
 from vmatch.arcs import ArcProblem, Rows, csr_from_lists
 from vmatch.errors import InfeasibleError
-from vmatch.geo import EARTH_RADIUS_KM, haversine_km, travel_minutes, unit_xyz
+from vmatch.geo import EARTH_RADIUS_KM, travel_minutes, unit_xyz
 from vmatch.model import Problem
 from vmatch.objective import Objective, build_levels
 
@@ -220,7 +220,7 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
             near = gap < travel_minutes(ko[ti] + ko[tk] + 1e-6, speed)
             ti, tk, gap = ti[near], tk[near], gap[near]
             a_, b_ = to[ti], to[tk]
-            km = haversine_km(tb.tlat[a_], tb.tlon[a_], tb.tlat[b_], tb.tlon[b_])
+            km = tb.tsites.km(a_, tb.tsites, b_)
             bad = gap < travel_minutes(km, speed)
             ti, tk = ti[bad], tk[bad]
             if len(ti):
@@ -259,7 +259,8 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
     lens = np.concatenate(lens_all)
     indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
     indices = order[np.concatenate(idx_all)]
-    return Rows(indptr, indices.astype(np.int64), np.ones(len(lens), np.int64), -np.ones(len(lens), np.int64))
+    n_rows = len(lens)
+    return Rows(indptr, indices.astype(np.int64, copy=False), np.ones(n_rows, np.int64), -np.ones(n_rows, np.int64))
 
 
 def _by_key(keys: I64) -> tuple[I64, I64, I64]:

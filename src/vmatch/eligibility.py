@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vmatch.geo import haversine_km
+from vmatch.geo import Sites
 from vmatch.model import Problem
 from vmatch.timeaxis import TimeAxis, expand_weekly, merge_intervals
 
@@ -66,6 +66,7 @@ class Tables:
         self.vlon = np.fromiter((v.location.lon for v in vs), np.float64, nv)
         self.tlat = np.fromiter((t.location.lat for t in ts), np.float64, nt)
         self.tlon = np.fromiter((t.location.lon for t in ts), np.float64, nt)
+        self.vsites, self.tsites = Sites(self.vlat, self.vlon), Sites(self.tlat, self.tlon)
         default_r = p.settings.max_distance_km
         self.vradius = np.fromiter(
             (v.max_distance_km if v.max_distance_km is not None
@@ -221,7 +222,7 @@ def attribute_ok(tb: Tables, v: I64, t: I64) -> B:
 
 def distance_km(tb: Tables, v: I64, t: I64) -> npt.NDArray[np.float64]:
     """Home-to-task great-circle km for each pair."""
-    return np.asarray(haversine_km(tb.vlat[v], tb.vlon[v], tb.tlat[t], tb.tlon[t]), np.float64)
+    return tb.vsites.km(v, tb.tsites, t)
 
 
 def forbidden_ok(tb: Tables, v: I64, t: I64) -> B:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EARTH_RADIUS_KM", "chord_for_km", "haversine_km", "travel_minutes", "unit_xyz"]
+__all__ = ["EARTH_RADIUS_KM", "Sites", "chord_for_km", "haversine_km", "travel_minutes", "unit_xyz"]
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -33,6 +33,27 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
     dlmb = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
     a = np.sin(dphi / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2.0) ** 2
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class Sites:
+    """Sites in degrees with their latitudes' radians and cosines computed once, for many
+    :meth:`km` look-ups by index (a province's compile asks for tens of millions)."""
+
+    def __init__(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> None:
+        self.lat = np.asarray(lat, dtype=np.float64)
+        self.lon = np.asarray(lon, dtype=np.float64)
+        self.rad = np.radians(self.lat)
+        self.cos = np.cos(self.rad)
+
+    def km(self, i: npt.NDArray[np.int64], other: Sites, j: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """``haversine_km(lat[i], lon[i], other.lat[j], other.lon[j])``, the same floats bit for bit
+        (the same operations in the same order, the latitudes' trigonometry taken from the tables)."""
+        p1 = self.rad[i]
+        p2 = other.rad[j]
+        dphi = p2 - p1
+        dlmb = np.radians(other.lon[j] - self.lon[i])
+        a = np.sin(dphi / 2.0) ** 2 + self.cos[i] * other.cos[j] * np.sin(dlmb / 2.0) ** 2
+        return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), np.float64)
 
 
 def travel_minutes(km: Any, speed_kmh: float) -> Any:
