@@ -966,3 +966,38 @@ def test_schema_field_names_all_appear_in_the_docs() -> None:
     names |= {n for props in schema_objects(json_schema("solution")).values() for n in props}
     missing = sorted(n for n in names if f"`{n}`" not in text and f'"{n}"' not in text)
     assert missing == []
+
+
+# ---------------------------------------------------------------- read once, refused alike
+
+
+def test_repeated_rules_and_times_are_read_once_and_bad_ones_still_refused() -> None:
+    """Weekly rules and date-times are cached by their plain values; a cached good value does not
+    let a look-alike bad one through (true is not 1, 1.5 is not a weekday), and errors still name
+    the object and field where they are."""
+    d = full_doc()
+    rule = {"days": [1, 5], "start": "18:00", "end": "24:00"}
+    d["volunteers"][0]["weekly"] = [dict(rule)]
+    p = problem_from_dict(d)
+    assert p.volunteer("v1").weekly[0] is p.volunteer("v2").weekly[0]  # read once, shared (immutable)
+    assert p.volunteer("v1").weekly[0] == WeeklyRule((1, 5), time(18), time(0))
+    for days, msg in (([True, 5], r"weekly\[0\]\.days\[0\]"), ([1.5, 5], r"weekly\[0\]\.days\[0\]"),
+                      ([8], r"weekly\[0\]\.days\[0\]")):
+        bad = full_doc()
+        bad["volunteers"][0]["weekly"] = [dict(rule)]
+        bad["volunteers"][1]["weekly"] = [dict(rule, days=days)]
+        with pytest.raises(FormatError, match=r"^volunteer 'v2': field '" + msg):
+            problem_from_dict(bad)
+    bad = full_doc()
+    bad["volunteers"][1]["weekly"] = [dict(rule, end="17:00")]  # after a good 18:00-24:00
+    with pytest.raises(FormatError, match=r"^volunteer 'v2': field 'weekly\[0\]\.end'"):
+        problem_from_dict(bad)
+    ok = full_doc()
+    start = ok["tasks"][0]["window"][0]
+    ok["tasks"][1]["window"] = [start, ok["tasks"][0]["window"][1]]
+    q = problem_from_dict(ok)
+    assert q.task("t2").window.start == q.task("t1").window.start
+    naive = full_doc()
+    naive["tasks"][1]["window"] = [start[:16], naive["tasks"][1]["window"][1]]  # no offset, after a good one
+    with pytest.raises(FormatError, match=r"^task 't2': field 'window\[0\]' has no UTC offset"):
+        problem_from_dict(naive)
