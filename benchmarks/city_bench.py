@@ -64,8 +64,9 @@ def run(cmd: list[str], timeout: float) -> tuple[float, float, str, float]:
     """Wall seconds and peak MB of one child process (GNU time: the largest single process), its
     stdout, and the peak MB of the whole process tree (sum of proportional set sizes, sampled)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     tree_peak = 0
     while proc.poll() is None:
         tree_peak = max(tree_peak, _tree_pss_kb(proc.pid))
@@ -94,26 +95,73 @@ def main() -> None:
         for size in a.sizes:
             nv, nt = (int(x) for x in size.split("x"))
             prob = Path(d) / f"city-{size}.json"
-            subprocess.run([py, "-m", "vmatch.cli", "-q", "generate", a.kind, "--volunteers", str(nv), "--tasks",
-                            str(nt), "--seed", str(a.seed), "--out", str(prob)], check=True)
+            subprocess.run(
+                [
+                    py,
+                    "-m",
+                    "vmatch.cli",
+                    "-q",
+                    "generate",
+                    a.kind,
+                    "--volunteers",
+                    str(nv),
+                    "--tasks",
+                    str(nt),
+                    "--seed",
+                    str(a.seed),
+                    "--out",
+                    str(prob),
+                ],
+                check=True,
+            )
             sol = Path(d) / f"sol-{size}.json"
-            wall, peak, _, tree = run([py, "-m", "vmatch.cli", "-q", "solve", str(prob), "--time-limit",
-                                       str(a.time_limit), "--workers", "2", "--out", str(sol)], 10 * a.time_limit + 600)
+            wall, peak, _, tree = run(
+                [
+                    py,
+                    "-m",
+                    "vmatch.cli",
+                    "-q",
+                    "solve",
+                    str(prob),
+                    "--time-limit",
+                    str(a.time_limit),
+                    "--workers",
+                    "2",
+                    "--out",
+                    str(sol),
+                ],
+                10 * a.time_limit + 600,
+            )
             s = json.loads(sol.read_text())
             cov = s["breakdown"]["coverage"]
-            row = {"size": size, "vmatch_wall": round(wall, 1), "vmatch_peak_mb": round(peak),
-                   "vmatch_tree_pss_mb": round(tree),
-                   "vmatch_coverage": cov, "vmatch_bound": s["bound"], "vmatch_gap_pct": round(100 * s["gap"], 2),
-                   "arcs": s["stats"]["arcs"], "solver": s["stats"]["solver"]}
+            row = {
+                "size": size,
+                "vmatch_wall": round(wall, 1),
+                "vmatch_peak_mb": round(peak),
+                "vmatch_tree_pss_mb": round(tree),
+                "vmatch_coverage": cov,
+                "vmatch_bound": s["bound"],
+                "vmatch_gap_pct": round(100 * s["gap"], 2),
+                "arcs": s["stats"]["arcs"],
+                "solver": s["stats"]["solver"],
+            }
             if not a.no_baseline:
                 try:
-                    bw, bp, out, _ = run([py, "-c", CHILD_BASELINE, str(prob), str(a.time_limit)],
-                                         10 * a.time_limit + 900)
+                    bw, bp, out, _ = run(
+                        [py, "-c", CHILD_BASELINE, str(prob), str(a.time_limit)], 10 * a.time_limit + 900
+                    )
                     b = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
                 except subprocess.TimeoutExpired:
                     bw, bp, b = float("nan"), float("nan"), {"status": "TIMEOUT"}
-                row.update({"cpsat_wall": round(bw, 1), "cpsat_peak_mb": round(bp), "cpsat_status": b.get("status"),
-                            "cpsat_coverage": b.get("coverage"), "cpsat_bound": b.get("bound")})
+                row.update(
+                    {
+                        "cpsat_wall": round(bw, 1),
+                        "cpsat_peak_mb": round(bp),
+                        "cpsat_status": b.get("status"),
+                        "cpsat_coverage": b.get("coverage"),
+                        "cpsat_bound": b.get("bound"),
+                    }
+                )
                 if b.get("coverage"):
                     row["coverage_ratio"] = round(cov / b["coverage"], 3)
             print(json.dumps(row), flush=True)

@@ -38,8 +38,7 @@ def row(name: str, ours: ArcSolution, t_ours: float, base: ArcSolution | None, t
     b_vals = base.values if base is not None else ()
     b_stat = base.status.value if base is not None else "-"
     print(f"{name:<30} ours  {t_ours:7.2f}s {ours.status.value:<10} {ours.values}", flush=True)
-    print(f"{'':<30} cpsat {t_base:7.2f}s {b_stat:<10} {b_vals}  ratio cpsat/ours {t_base / t_ours:.1f}",
-          flush=True)
+    print(f"{'':<30} cpsat {t_base:7.2f}s {b_stat:<10} {b_vals}  ratio cpsat/ours {t_base / t_ours:.1f}", flush=True)
 
 
 def sparse_one_to_one(n: int, degree: int, seed: int) -> ArcProblem:
@@ -49,9 +48,16 @@ def sparse_one_to_one(n: int, degree: int, seed: int) -> ArcProblem:
     jj = np.concatenate([rng.choice(n, degree, replace=False) for _ in range(n)])
     prio = rng.integers(1, 4, n)
     return ArcProblem.build(
-        n_agents=n, n_jobs=n, arc_agent=aa, arc_job=jj, agent_capacity=np.ones(n),
-        levels=[Level("coverage", prio[jj].astype(float)),
-                Level("travel_km", rng.uniform(0.1, 20.0, len(aa)), "min", scale=1000.0)])
+        n_agents=n,
+        n_jobs=n,
+        arc_agent=aa,
+        arc_job=jj,
+        agent_capacity=np.ones(n),
+        levels=[
+            Level("coverage", prio[jj].astype(float)),
+            Level("travel_km", rng.uniform(0.1, 20.0, len(aa)), "min", scale=1000.0),
+        ],
+    )
 
 
 def dense_lap(n: int, seed: int) -> tuple[ArcProblem, np.ndarray]:
@@ -59,8 +65,15 @@ def dense_lap(n: int, seed: int) -> tuple[ArcProblem, np.ndarray]:
     rng = np.random.default_rng(seed)
     cost = rng.integers(1, 1001, (n, n))
     aa, jj = np.divmod(np.arange(n * n), n)
-    ap = ArcProblem.build(n_agents=n, n_jobs=n, arc_agent=aa, arc_job=jj, agent_capacity=np.ones(n),
-                          required=np.ones(n, bool), levels=[Level("cost", cost.ravel(), "min")])
+    ap = ArcProblem.build(
+        n_agents=n,
+        n_jobs=n,
+        arc_agent=aa,
+        arc_job=jj,
+        agent_capacity=np.ones(n),
+        required=np.ones(n, bool),
+        levels=[Level("cost", cost.ravel(), "min")],
+    )
     return ap, cost
 
 
@@ -71,18 +84,29 @@ def b_matching(n_agents: int, n_jobs: int, degree: int, seed: int) -> ArcProblem
     jj = np.concatenate([rng.choice(n_jobs, degree, replace=False) for _ in range(n_agents)])
     prio = rng.integers(1, 4, n_jobs)
     return ArcProblem.build(
-        n_agents=n_agents, n_jobs=n_jobs, arc_agent=aa, arc_job=jj, arc_load=np.full(len(aa), 60),
-        agent_capacity=60 * rng.integers(1, 4, n_agents), job_max=rng.integers(1, 5, n_jobs),
-        levels=[Level("coverage", prio[jj].astype(float)),
-                Level("travel_km", rng.uniform(0.1, 20.0, len(aa)), "min", scale=1000.0)])
+        n_agents=n_agents,
+        n_jobs=n_jobs,
+        arc_agent=aa,
+        arc_job=jj,
+        arc_load=np.full(len(aa), 60),
+        agent_capacity=60 * rng.integers(1, 4, n_agents),
+        job_max=rng.integers(1, 5, n_jobs),
+        levels=[
+            Level("coverage", prio[jj].astype(float)),
+            Level("travel_km", rng.uniform(0.1, 20.0, len(aa)), "min", scale=1000.0),
+        ],
+    )
 
 
 def dense_vs_bare(n: int, seed: int) -> None:
     big, cost = dense_lap(n, seed)
     ours, t = timed(lambda: solve_assignment(big))
     (r, c), t_lsa = timed(lambda: linear_sum_assignment(cost))
-    print(f"dense LAP {n}x{n}: solve_assignment {t:.2f}s cost {ours.values[0]:.0f}; "
-          f"bare linear_sum_assignment {t_lsa:.2f}s cost {cost[r, c].sum()}", flush=True)
+    print(
+        f"dense LAP {n}x{n}: solve_assignment {t:.2f}s cost {ours.values[0]:.0f}; "
+        f"bare linear_sum_assignment {t_lsa:.2f}s cost {cost[r, c].sum()}",
+        flush=True,
+    )
 
 
 def bench_assign(a: argparse.Namespace) -> None:
@@ -119,8 +143,7 @@ def bench_bound(a: argparse.Namespace) -> None:
 
     c, t_c = timed(lambda: compile_problem(generate_city(a.volunteers, a.tasks, seed=a.seed)))
     ap = dataclasses.replace(c.arcs, levels=c.arcs.levels[:1])  # coverage only
-    print(f"city {a.volunteers} x {a.tasks}: {ap.n_arcs} arcs, {len(ap.cliques)} cliques, "
-          f"compiled in {t_c:.1f}s")
+    print(f"city {a.volunteers} x {a.tasks}: {ap.n_arcs} arcs, {len(ap.cliques)} cliques, compiled in {t_c:.1f}s")
     fb, t_f = timed(lambda: flow_bound(ap))
     print(f"  flow bound {fb:.0f} in {t_f:.2f}s", flush=True)
     lb, t_l = timed(lambda: lp_bound(ap, time_limit=a.time_limit))
@@ -129,8 +152,7 @@ def bench_bound(a: argparse.Namespace) -> None:
     print(f"  greedy {ap.levels[0].value(np.flatnonzero(g)):.0f} in {t_g:.2f}s", flush=True)
     if a.lns:
         sol, t_s = timed(lambda: solve_lns(ap, time_limit=a.time_limit, workers=2))
-        print(f"  LNS {a.time_limit:.0f}s: {sol.status.value} coverage {sol.values[0]} in {t_s:.1f}s",
-              flush=True)
+        print(f"  LNS {a.time_limit:.0f}s: {sol.status.value} coverage {sol.values[0]} in {t_s:.1f}s", flush=True)
     if a.cpsat:
         sol, t_s = timed(lambda: solve_cpsat(ap, time_limit=a.time_limit, workers=2))
         print(f"  CP-SAT {a.time_limit:.0f}s: {sol.status.value} coverage {sol.values[0]} in {t_s:.1f}s")

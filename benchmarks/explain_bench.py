@@ -43,9 +43,18 @@ def main() -> None:
     t0 = time.perf_counter()
     ex = explain(p, r, tables=tb)
     t_explain = time.perf_counter() - t0
-    print(json.dumps({"size": f"{a.volunteers}x{a.tasks}", "solve_s": round(t_solve, 1), "short_tasks": len(ex),
-                      "explain_all_s": round(t_explain, 2), "counts_only_s": round(t_counts, 2),
-                      "relaxations": sum(len(e.relaxations) for e in ex)}))
+    print(
+        json.dumps(
+            {
+                "size": f"{a.volunteers}x{a.tasks}",
+                "solve_s": round(t_solve, 1),
+                "short_tasks": len(ex),
+                "explain_all_s": round(t_explain, 2),
+                "counts_only_s": round(t_counts, 2),
+                "relaxations": sum(len(e.relaxations) for e in ex),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

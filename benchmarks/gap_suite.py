@@ -33,10 +33,21 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     for s in a.suite:
-        res = run_suite(s, a.time_limit, progress=True, out_dir=a.out, baselines=not a.no_baselines,
-                        seed=a.seed, workers=a.workers, only=a.only)
-        print(json.dumps({"suite": s, "csv": str(res["csv"]), "png": str(res["png"]),
-                          "summary": res["summary"]}, indent=1))
+        res = run_suite(
+            s,
+            a.time_limit,
+            progress=True,
+            out_dir=a.out,
+            baselines=not a.no_baselines,
+            seed=a.seed,
+            workers=a.workers,
+            only=a.only,
+        )
+        print(
+            json.dumps(
+                {"suite": s, "csv": str(res["csv"]), "png": str(res["png"]), "summary": res["summary"]}, indent=1
+            )
+        )
 
 
 if __name__ == "__main__":

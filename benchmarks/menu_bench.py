@@ -66,15 +66,27 @@ def colgen(ap: Any, speed: float, seconds: float) -> dict[str, Any]:
     _, prices, _ = flow_prices(ap1)
     lam = np.zeros(ap1.n_groups)
     np.maximum.at(lam, ap1.job_group, prices.head)
-    cg = column_generation(ap1, provider_data(ap1, speed), greedy(ap1), deadline=t + seconds, prices=lam,
-                           by_person=True)
-    return {"colgen_seconds": round(time.perf_counter() - t, 2), "colgen_bound": cg.bound,
-            "colgen_master": round(cg.master_value, 1), "colgen_rounds": cg.rounds,
-            "colgen_columns": len(cg.master)}
+    cg = column_generation(
+        ap1, provider_data(ap1, speed), greedy(ap1), deadline=t + seconds, prices=lam, by_person=True
+    )
+    return {
+        "colgen_seconds": round(time.perf_counter() - t, 2),
+        "colgen_bound": cg.bound,
+        "colgen_master": round(cg.master_value, 1),
+        "colgen_rounds": cg.rounds,
+        "colgen_columns": len(cg.master),
+    }
 
 
-def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers: int | None,
-            colgen_seconds: float = 0.0, baseline: bool = True) -> dict[str, Any]:
+def welfare(
+    n_orders: int,
+    n_offers: int,
+    time_limit: float,
+    seed: int,
+    workers: int | None,
+    colgen_seconds: float = 0.0,
+    baseline: bool = True,
+) -> dict[str, Any]:
     """Part 1 (see the module docstring)."""
     t = time.perf_counter()
     mp = generate_menu(n_orders, n_offers, seed=seed)
@@ -93,29 +105,43 @@ def welfare(n_orders: int, n_offers: int, time_limit: float, seed: int, workers:
     c = compile_people(p, Objective(order=("coverage",)))
     base = None
     if baseline:
-        base = solve_cpsat(c.arcs, time_limit=max(0.1, time_limit - (time.perf_counter() - t)), seed=seed,
-                           workers=workers)
+        base = solve_cpsat(
+            c.arcs, time_limit=max(0.1, time_limit - (time.perf_counter() - t)), seed=seed, workers=workers
+        )
     base_wall = time.perf_counter() - t
     base_val = base.values[0] if base is not None and base.values else math.nan
     base_bound = base.bounds[0] if base is not None and base.bounds else math.nan
     bound = min(x for x in (r.bound, base_bound, math.inf) if not math.isnan(x))
     extra = colgen(c.arcs, p.settings.travel_speed_kmh, colgen_seconds) if colgen_seconds > 0 else {}
     return {
-        "orders": n_orders, "offers": n_offers, "items": len(mp.items), "generate_seconds": round(gen, 2),
-        "vmatch_seconds": round(wall, 2), "vmatch_status": r.status.value, "served": len(r.assignments),
-        "coverage": r.objective, "reported_bound": r.bound, "best_bound": bound,
-        "gap_percent": round(100 * _gap(r.objective, bound), 3), "arcs": r.stats.get("arcs"),
-        "solver": r.stats.get("solver"), "verify_violations": len(bad), "menu_violations": len(bad_menu),
+        "orders": n_orders,
+        "offers": n_offers,
+        "items": len(mp.items),
+        "generate_seconds": round(gen, 2),
+        "vmatch_seconds": round(wall, 2),
+        "vmatch_status": r.status.value,
+        "served": len(r.assignments),
+        "coverage": r.objective,
+        "reported_bound": r.bound,
+        "best_bound": bound,
+        "gap_percent": round(100 * _gap(r.objective, bound), 3),
+        "arcs": r.stats.get("arcs"),
+        "solver": r.stats.get("solver"),
+        "verify_violations": len(bad),
+        "menu_violations": len(bad_menu),
         "check_seconds": round(check, 2),
-        "baseline_seconds": round(base_wall, 2), "baseline_status": base.status.value if base else "skipped",
-        "baseline_coverage": base_val, "baseline_bound": base_bound,
+        "baseline_seconds": round(base_wall, 2),
+        "baseline_status": base.status.value if base else "skipped",
+        "baseline_coverage": base_val,
+        "baseline_bound": base_bound,
         "ratio_vs_baseline": (r.objective / base_val) if base_val and not math.isnan(base_val) else math.inf,
         **extra,
     }
 
 
-def replan_after_decline(nv: int, nt: int, plan_time: float, time_limit: float, seed: int, workers: int | None,
-                         resolve: bool) -> dict[str, Any]:
+def replan_after_decline(
+    nv: int, nt: int, plan_time: float, time_limit: float, seed: int, workers: int | None, resolve: bool
+) -> dict[str, Any]:
     """Part 2 (see the module docstring)."""
     p = generate_city(nv, nt, seed=seed)
     t = time.perf_counter()
@@ -123,18 +149,26 @@ def replan_after_decline(nv: int, nt: int, plan_time: float, time_limit: float, 
     plan = time.perf_counter() - t
     a = r.assignments[len(r.assignments) // 2]
     t = time.perf_counter()
-    r2 = replan(p, r, declined=[(a.volunteer, a.task)], time_limit=time_limit, seed=seed, workers=workers,
-                scope="local")
+    r2 = replan(
+        p, r, declined=[(a.volunteer, a.task)], time_limit=time_limit, seed=seed, workers=workers, scope="local"
+    )
     wall = time.perf_counter() - t
     q = apply_events(p, declined=[(a.volunteer, a.task)])
     bad = verify(q, r2)
     out: dict[str, Any] = {
-        "volunteers": nv, "tasks": nt, "plan_seconds": round(plan, 2), "plan_status": r.status.value,
-        "plan_assignments": len(r.assignments), "plan_coverage": r.objective,
-        "replan_seconds": round(wall, 2), "changes": r2.stats["changes"],
+        "volunteers": nv,
+        "tasks": nt,
+        "plan_seconds": round(plan, 2),
+        "plan_status": r.status.value,
+        "plan_assignments": len(r.assignments),
+        "plan_coverage": r.objective,
+        "replan_seconds": round(wall, 2),
+        "changes": r2.stats["changes"],
         "changed_assignments": r2.stats["changes"]["removed"] + r2.stats["changes"]["added"],
-        "free_tasks": r2.stats.get("free_tasks"), "sub_volunteers": r2.stats.get("sub_volunteers"),
-        "replan_coverage": r2.objective, "verify_violations": len(bad),
+        "free_tasks": r2.stats.get("free_tasks"),
+        "sub_volunteers": r2.stats.get("sub_volunteers"),
+        "replan_coverage": r2.objective,
+        "verify_violations": len(bad),
     }
     if resolve:
         t = time.perf_counter()
@@ -162,17 +196,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-replan", action="store_true")
     ap.add_argument("--skip-baseline", action="store_true", help="welfare without the plain CP-SAT baseline")
     ap.add_argument("--json", default=None, help="write the results here too")
-    ap.add_argument("--colgen", type=float, default=0.0, metavar="SECONDS",
-                    help="also run column generation per provider for this long (a longer-run bound)")
+    ap.add_argument(
+        "--colgen",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also run column generation per provider for this long (a longer-run bound)",
+    )
     a = ap.parse_args(argv)
     res: dict[str, Any] = {}
     if not a.skip_welfare:
-        res["welfare"] = welfare(a.orders, a.offers, a.time_limit, a.seed, a.workers, a.colgen,
-                                 not a.skip_baseline)
+        res["welfare"] = welfare(a.orders, a.offers, a.time_limit, a.seed, a.workers, a.colgen, not a.skip_baseline)
         print("welfare:", json.dumps(res["welfare"]), flush=True)
     if not a.skip_replan:
-        res["replan"] = replan_after_decline(a.city[0], a.city[1], a.plan_time, a.replan_time, a.seed, a.workers,
-                                             a.resolve)
+        res["replan"] = replan_after_decline(
+            a.city[0], a.city[1], a.plan_time, a.replan_time, a.seed, a.workers, a.resolve
+        )
         print("replan:", json.dumps(res["replan"]), flush=True)
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:

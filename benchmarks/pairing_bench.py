@@ -118,15 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--beneficiaries", type=int, default=20_000)
     ap.add_argument("--volunteers", type=int, default=8_000)
     ap.add_argument("--budget", type=float, default=60.0, help="wall seconds for compile + solve")
-    ap.add_argument(
-        "--one-to-one", type=int, default=5_000, help="size n of the n x n one-to-one run (0: skip)"
-    )
+    ap.add_argument("--one-to-one", type=int, default=5_000, help="size n of the n x n one-to-one run (0: skip)")
     ap.add_argument("--one-to-one-budget", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-baseline", action="store_true")
-    ap.add_argument(
-        "--grace", type=float, default=60.0, help="seconds past the budget before the baseline is killed"
-    )
+    ap.add_argument("--grace", type=float, default=60.0, help="seconds past the budget before the baseline is killed")
     ap.add_argument("--json", help="write the rows here")
     a = ap.parse_args(argv)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)

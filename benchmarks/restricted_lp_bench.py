@@ -53,7 +53,7 @@ def _highs(c, a_ub, b_ub, a_eq, b_eq, bnd, opts):  # type: ignore[no-untyped-def
     h.run()
     y = np.asarray(h.getSolution().row_dual, np.float64)
     status = h.modelStatusToString(h.getModelStatus())
-    return -h.getInfo().objective_function_value, np.maximum(0.0, -y[:a_ub.shape[0]]), -y[a_ub.shape[0]:], status
+    return -h.getInfo().objective_function_value, np.maximum(0.0, -y[: a_ub.shape[0]]), -y[a_ub.shape[0] :], status
 
 
 def main() -> None:
@@ -69,8 +69,11 @@ def main() -> None:
     st = greedy(ap)
     t = time.perf_counter()
     flow = level_bounds(ap)[0]
-    print(f"{ap.n_arcs} arcs; greedy {ap.levels[0].coef[st].sum():.0f}; flow bound {flow:.0f} "
-          f"({time.perf_counter() - t:.1f}s)", flush=True)
+    print(
+        f"{ap.n_arcs} arcs; greedy {ap.levels[0].coef[st].sum():.0f}; flow bound {flow:.0f} "
+        f"({time.perf_counter() - t:.1f}s)",
+        flush=True,
+    )
     keep = (st | lg.candidate_arcs(ap, args.per_job)) & feasible_arcs(ap)
     sub, idx = lg._restrict_arcs(ap, keep, 0)
     blocks: dict[str, tuple[int, np.ndarray]] = {}
@@ -95,10 +98,12 @@ def main() -> None:
     except ImportError:
         print("(highspy not installed: its rows are skipped)")
         return
-    for name, opts in (("highspy IPM, no crossover", {"solver": "ipm", "run_crossover": "off"}),
-                       ("highspy dual simplex", {"solver": "simplex", "simplex_strategy": 1}),
-                       ("highspy primal simplex", {"solver": "simplex", "simplex_strategy": 4}),
-                       ("highspy PDLP", {"solver": "pdlp"})):
+    for name, opts in (
+        ("highspy IPM, no crossover", {"solver": "ipm", "run_crossover": "off"}),
+        ("highspy dual simplex", {"solver": "simplex", "simplex_strategy": 1}),
+        ("highspy primal simplex", {"solver": "simplex", "simplex_strategy": 4}),
+        ("highspy PDLP", {"solver": "pdlp"}),
+    ):
         t = time.perf_counter()
         val, lam, nu, status = _highs(c, a_ub, b_ub, a_eq, b_eq, bnd, {**opts, "time_limit": args.time_limit})
         dt = time.perf_counter() - t

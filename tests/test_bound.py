@@ -41,7 +41,7 @@ def random_arc_problem(seed: int, times: bool = True) -> ArcProblem:
     for a in range(na):
         arcs = np.flatnonzero(aa == a)
         for i, x in enumerate(arcs):
-            for y in arcs[i + 1:]:
+            for y in arcs[i + 1 :]:
                 overlap = start[jj[x]] < end[jj[y]] and start[jj[y]] < end[jj[x]]
                 if (times and overlap) or rng.random() < 0.15:
                     rows.append([int(x), int(y)])
@@ -50,21 +50,34 @@ def random_arc_problem(seed: int, times: bool = True) -> ArcProblem:
         if len(arcs) >= 2 and rng.random() < 0.4:
             caps.append(arcs[rng.random(len(arcs)) < 0.7].tolist())
             cap_rhs.append(int(rng.integers(1, 6)))
-    comp = [np.flatnonzero(jj == j)[rng.random(int((jj == j).sum())) < 0.5].tolist()
-            for j in range(nj) if rng.random() < 0.3]
-    comp_owner = [j for j in range(nj) if rng.random() < 0.3][:len(comp)]
-    comp = comp[:len(comp_owner)]
+    comp = [
+        np.flatnonzero(jj == j)[rng.random(int((jj == j).sum())) < 0.5].tolist()
+        for j in range(nj)
+        if rng.random() < 0.3
+    ]
+    comp_owner = [j for j in range(nj) if rng.random() < 0.3][: len(comp)]
+    comp = comp[: len(comp_owner)]
     return ArcProblem.build(
-        n_agents=na, n_jobs=nj, arc_agent=aa, arc_job=jj, arc_load=rng.integers(1, 5, n),
+        n_agents=na,
+        n_jobs=nj,
+        arc_agent=aa,
+        arc_job=jj,
+        arc_load=rng.integers(1, 5, n),
         agent_capacity=np.where(rng.random(na) < 0.5, -1, rng.integers(2, 9, na)),
-        job_min=jmin, job_max=jmin + rng.integers(0, 3, nj), job_group=job_group,
+        job_min=jmin,
+        job_max=jmin + rng.integers(0, 3, nj),
+        job_group=job_group,
         required=rng.random(ng) < 0.15,
-        levels=[Level("coverage", rng.integers(1, 4, n).astype(float)),
-                Level("travel", rng.integers(0, 20, n) / 4, "min", scale=4.0)],
-        cliques=csr_from_lists(rows), capacity=csr_from_lists(caps, cap_rhs, [-1] * len(caps)),
+        levels=[
+            Level("coverage", rng.integers(1, 4, n).astype(float)),
+            Level("travel", rng.integers(0, 20, n) / 4, "min", scale=4.0),
+        ],
+        cliques=csr_from_lists(rows),
+        capacity=csr_from_lists(caps, cap_rhs, [-1] * len(caps)),
         composition=csr_from_lists(comp, [1] * len(comp), comp_owner),
         pinned=csr_from_lists([[int(rng.integers(n))]] if rng.random() < 0.2 else []),
-        meta={"job_start": start, "job_end": end} if times else {})
+        meta={"job_start": start, "job_end": end} if times else {},
+    )
 
 
 def first_level(ap: ArcProblem, k: int = 0) -> ArcProblem:
@@ -111,9 +124,16 @@ def with_share(ap: ArcProblem, seed: int, sense: str, weight: float) -> ArcProbl
     rng = np.random.default_rng(seed)
     lv = ap.levels[0]
     coef = lv.coef if sense == "max" else np.zeros(ap.n_arcs)
-    share = Level("fair", coef, sense, share_weight=weight, share_den=rng.integers(0, 12, ap.n_agents),
-                  share_agent=ap.arc_agent, share_load=ap.arc_load,
-                  share_base=rng.integers(0, 3, ap.n_agents))
+    share = Level(
+        "fair",
+        coef,
+        sense,
+        share_weight=weight,
+        share_den=rng.integers(0, 12, ap.n_agents),
+        share_agent=ap.arc_agent,
+        share_load=ap.arc_load,
+        share_base=rng.integers(0, 3, ap.n_agents),
+    )
     return dataclasses.replace(ap, levels=(share,))
 
 
@@ -145,9 +165,15 @@ def b_matching(seed: int) -> ArcProblem:
     aa, jj = np.nonzero(rng.random((na, nj)) < 0.5)
     unit = rng.integers(1, 4, na)
     return ArcProblem.build(
-        n_agents=na, n_jobs=nj, arc_agent=aa, arc_job=jj, arc_load=unit[aa],
+        n_agents=na,
+        n_jobs=nj,
+        arc_agent=aa,
+        arc_job=jj,
+        arc_load=unit[aa],
         agent_capacity=np.where(rng.random(na) < 0.3, -1, unit * rng.integers(0, 4, na)),
-        job_max=rng.integers(1, 4, nj), levels=[Level("coverage", rng.integers(1, 4, len(aa)).astype(float))])
+        job_max=rng.integers(1, 4, nj),
+        levels=[Level("coverage", rng.integers(1, 4, len(aa)).astype(float))],
+    )
 
 
 def test_bounds_exact_on_b_matching() -> None:
@@ -160,8 +186,9 @@ def test_bounds_exact_on_b_matching() -> None:
 
 def with_times(c: Compiled) -> ArcProblem:
     ap = first_level(c.arcs)
-    return dataclasses.replace(ap, meta={**ap.meta, "job_start": c.job_start,
-                                         "job_end": c.job_start + c.tables.tdur[c.job_task]})
+    return dataclasses.replace(
+        ap, meta={**ap.meta, "job_start": c.job_start, "job_end": c.job_start + c.tables.tdur[c.job_task]}
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -187,9 +214,15 @@ def test_bounds_valid_on_small_cities(seed: int) -> None:
 
 def test_flow_bound_by_hand() -> None:
     # agent 0: two arcs in one clique; agent 1: capacity for one arc; job 1 takes one arc
-    ap = ArcProblem.build(n_agents=2, n_jobs=3, arc_agent=[0, 0, 1, 1], arc_job=[0, 1, 1, 2],
-                          cliques=csr_from_lists([[0, 1]]), agent_capacity=[-1, 1],
-                          levels=[Level("coverage", [1.0, 2.0, 2.0, 1.0])])
+    ap = ArcProblem.build(
+        n_agents=2,
+        n_jobs=3,
+        arc_agent=[0, 0, 1, 1],
+        arc_job=[0, 1, 1, 2],
+        cliques=csr_from_lists([[0, 1]]),
+        agent_capacity=[-1, 1],
+        levels=[Level("coverage", [1.0, 2.0, 2.0, 1.0])],
+    )
     assert flow_bound(ap) == 3.0
     # without the clique agent 0 takes both of its arcs
     assert flow_bound(dataclasses.replace(ap, cliques=csr_from_lists([]))) == 4.0
@@ -207,17 +240,31 @@ def test_flow_bound_by_hand() -> None:
     overlap = {"job_start": [0, 1, 0], "job_end": [2, 3, 1]}
     assert flow_bound(dataclasses.replace(ap, meta=overlap)) == 3.0
     # a chain [0, 2) [1, 3) [2, 4): one run of overlaps, but its first and last arcs fit together
-    chain = ArcProblem.build(n_agents=1, n_jobs=3, arc_agent=[0, 0, 0], arc_job=[0, 1, 2],
-                             cliques=csr_from_lists([[0, 1], [1, 2]]), levels=[Level("c", [1.0, 1.0, 1.0])],
-                             meta={"job_start": [0, 1, 2], "job_end": [2, 3, 4]})
+    chain = ArcProblem.build(
+        n_agents=1,
+        n_jobs=3,
+        arc_agent=[0, 0, 0],
+        arc_job=[0, 1, 2],
+        cliques=csr_from_lists([[0, 1], [1, 2]]),
+        levels=[Level("c", [1.0, 1.0, 1.0])],
+        meta={"job_start": [0, 1, 2], "job_end": [2, 3, 4]},
+    )
     assert flow_bound(chain) == 2.0 == flow_bound(dataclasses.replace(chain, meta={})) == optimum(chain)
     one = dataclasses.replace(chain, cliques=csr_from_lists([[0, 1, 2]]), meta={})
     assert flow_bound(one) == 1.0
 
 
 def test_feasible_arcs_and_errors() -> None:
-    ap = ArcProblem.build(n_agents=1, n_jobs=2, arc_agent=[0, 0], arc_job=[0, 1], arc_load=[5, 1],
-                          agent_capacity=[3], job_min=[1, 2], levels=[Level("c", [1.0, 1.0], "min")])
+    ap = ArcProblem.build(
+        n_agents=1,
+        n_jobs=2,
+        arc_agent=[0, 0],
+        arc_job=[0, 1],
+        arc_load=[5, 1],
+        agent_capacity=[3],
+        job_min=[1, 2],
+        levels=[Level("c", [1.0, 1.0], "min")],
+    )
     assert feasible_arcs(ap).tolist() == [False, False]
     with pytest.raises(ValueError):
         flow_bound(ap)

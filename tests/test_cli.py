@@ -20,16 +20,23 @@ DOC = {
         {"id": "v2", "location": [30.62, 114.29]},
     ],
     "tasks": [
-        {"id": "t1", "location": [30.61, 114.28], "window": ["2026-12-05T09:00+08:00", "2026-12-05T11:00+08:00"],
-         "duration": 60, "headcount": 2, "skills": {"first_aid": 1}},
+        {
+            "id": "t1",
+            "location": [30.61, 114.28],
+            "window": ["2026-12-05T09:00+08:00", "2026-12-05T11:00+08:00"],
+            "duration": 60,
+            "headcount": 2,
+            "skills": {"first_aid": 1},
+        },
         {"id": "t2", "location": [30.61, 114.28], "window": ["2026-12-05T09:00+08:00", "2026-12-05T10:00+08:00"]},
     ],
 }
 
 
 def vmatch(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vmatch.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "vmatch.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 @pytest.fixture
@@ -63,9 +70,12 @@ def test_solve_verify_explain_roundtrip(problem_file: Path, tmp_path: Path) -> N
 
 
 def test_verify_reports_violations_with_exit_1(problem_file: Path, tmp_path: Path) -> None:
-    bad = {"format": "vmatch-solution/1", "status": "FEASIBLE",
-           "assignments": [{"volunteer": "v2", "task": "t1", "start": "2026-12-05T09:00+08:00"}],
-           "unassigned": {"t1": {"missing": 1, "reasons": {}}, "t2": {"missing": 1, "reasons": {}}}}
+    bad = {
+        "format": "vmatch-solution/1",
+        "status": "FEASIBLE",
+        "assignments": [{"volunteer": "v2", "task": "t1", "start": "2026-12-05T09:00+08:00"}],
+        "unassigned": {"t1": {"missing": 1, "reasons": {}}, "t2": {"missing": 1, "reasons": {}}},
+    }
     f = tmp_path / "bad.json"
     f.write_text(json.dumps(bad))
     r = vmatch("-q", "verify", str(problem_file), str(f))
@@ -137,8 +147,9 @@ def test_write_problem_reads_back(tmp_path: Path, problem_file: Path) -> None:
 
 def test_pair_generate_solve_verify(tmp_path: Path) -> None:
     f = tmp_path / "pairing.json"
-    r = vmatch("-q", "generate", "pairing", "--beneficiaries", "40", "--volunteers", "30", "--seed", "2",
-               "--out", str(f))
+    r = vmatch(
+        "-q", "generate", "pairing", "--beneficiaries", "40", "--volunteers", "30", "--seed", "2", "--out", str(f)
+    )
     assert r.returncode == 0, r.stderr
     out = tmp_path / "pairs.json"
     r = vmatch("-q", "pair", str(f), "--time-limit", "5", "--out", str(out))

@@ -37,7 +37,7 @@ def test_conflict_rows_are_exactly_the_clashes(p: Problem) -> None:
     rows = ap.cliques
     together: set[tuple[int, int]] = set()
     for r in range(len(rows)):
-        arcs = rows.indices[rows.indptr[r]:rows.indptr[r + 1]].tolist()
+        arcs = rows.indices[rows.indptr[r] : rows.indptr[r + 1]].tolist()
         assert len(set(ap.arc_agent[arcs].tolist())) == 1, "a row mixes volunteers"
         for i, k in itertools.combinations(arcs, 2):
             same_task = c.job_task[ap.arc_job[i]] == c.job_task[ap.arc_job[k]]

@@ -13,8 +13,10 @@ from vmatch.solvers.exact import classify, solve_assignment, solve_bmatching
 
 
 def _levels(rng: np.random.Generator, n: int, nj: int, job_coef: bool) -> list[Level]:
-    lv = [Level("coverage", rng.integers(0, 4, n).astype(float)),
-          Level("km", rng.integers(0, 30, n) / 10.0, "min", scale=10.0)]
+    lv = [
+        Level("coverage", rng.integers(0, 4, n).astype(float)),
+        Level("km", rng.integers(0, 30, n) / 10.0, "min", scale=10.0),
+    ]
     if job_coef:
         lv.append(Level("bonus", rng.integers(-2, 3, n).astype(float), job_coef=rng.integers(0, 3, nj)))
     return lv
@@ -41,10 +43,17 @@ def one_to_one(seed: int) -> ArcProblem:
             if rng.random() < 0.3:
                 rows.append(arcs[:2].tolist())
     return ArcProblem.build(
-        n_agents=na, n_jobs=nj, arc_agent=aa, arc_job=jj, arc_load=load, agent_capacity=cap,
-        required=rng.random(nj) < 0.2, levels=_levels(rng, n, nj, rng.random() < 0.3),
+        n_agents=na,
+        n_jobs=nj,
+        arc_agent=aa,
+        arc_job=jj,
+        arc_load=load,
+        agent_capacity=cap,
+        required=rng.random(nj) < 0.2,
+        levels=_levels(rng, n, nj, rng.random() < 0.3),
         cliques=csr_from_lists(rows),
-        pinned=csr_from_lists([[int(rng.integers(n))]] if n and rng.random() < 0.2 else []))
+        pinned=csr_from_lists([[int(rng.integers(n))]] if n and rng.random() < 0.2 else []),
+    )
 
 
 def b_matching(seed: int) -> ArcProblem:
@@ -58,9 +67,17 @@ def b_matching(seed: int) -> ArcProblem:
     job_coef = rng.random() < 0.2
     jmax = np.ones(nj, np.int64) if job_coef else rng.integers(1, 4, nj)
     return ArcProblem.build(
-        n_agents=na, n_jobs=nj, arc_agent=aa, arc_job=jj, arc_load=unit[aa], agent_capacity=cap,
-        job_max=jmax, required=rng.random(nj) < 0.2, levels=_levels(rng, n, nj, job_coef),
-        pinned=csr_from_lists([[int(rng.integers(n))]] if n and rng.random() < 0.2 else []))
+        n_agents=na,
+        n_jobs=nj,
+        arc_agent=aa,
+        arc_job=jj,
+        arc_load=unit[aa],
+        agent_capacity=cap,
+        job_max=jmax,
+        required=rng.random(nj) < 0.2,
+        levels=_levels(rng, n, nj, job_coef),
+        pinned=csr_from_lists([[int(rng.integers(n))]] if n and rng.random() < 0.2 else []),
+    )
 
 
 def agree(ap: ArcProblem, sol: ArcSolution) -> None:
@@ -98,8 +115,14 @@ def test_b_matching_agrees_with_cpsat() -> None:
 
 
 def test_classify() -> None:
-    base = ArcProblem.build(n_agents=2, n_jobs=2, arc_agent=[0, 0, 1], arc_job=[0, 1, 1], arc_load=[2, 2, 3],
-                            levels=[Level("c", [1.0, 1.0, 1.0])])
+    base = ArcProblem.build(
+        n_agents=2,
+        n_jobs=2,
+        arc_agent=[0, 0, 1],
+        arc_job=[0, 1, 1],
+        arc_load=[2, 2, 3],
+        levels=[Level("c", [1.0, 1.0, 1.0])],
+    )
     assert classify(base) == "b_matching"
     assert classify(dataclasses.replace(base, agent_capacity=np.array([3, -1]))) == "one_to_one"
     assert classify(dataclasses.replace(base, agent_capacity=np.array([4, -1]))) == "b_matching"
@@ -107,26 +130,36 @@ def test_classify() -> None:
     assert classify(dataclasses.replace(base, cliques=csr_from_lists([[1, 2]]))) == "general"  # two agents
     mixed = dataclasses.replace(base, arc_load=np.array([1, 2, 3]), agent_capacity=np.array([5, -1]))
     assert classify(mixed) == "general"  # capacity is not a count
-    assert classify(dataclasses.replace(base, job_min=np.array([1, 2]), job_max=np.array([2, 2]))) \
-        == "general"
-    assert classify(dataclasses.replace(base, job_group=np.array([0, 0]), group_required=np.zeros(1, bool))) \
-        == "general"
+    assert classify(dataclasses.replace(base, job_min=np.array([1, 2]), job_max=np.array([2, 2]))) == "general"
+    assert (
+        classify(dataclasses.replace(base, job_group=np.array([0, 0]), group_required=np.zeros(1, bool))) == "general"
+    )
     assert classify(dataclasses.replace(base, pinned=csr_from_lists([[0, 2]]))) == "general"
     assert classify(dataclasses.replace(base, capacity=csr_from_lists([[0]], [1], [0]))) == "general"
     assert classify(dataclasses.replace(base, composition=csr_from_lists([[1]], [1], [1]))) == "general"
-    wide = dataclasses.replace(base, job_max=np.array([2, 2]),
-                               levels=(Level("c", [1.0, 1.0, 1.0], job_coef=[1.0, 0.0]),))
+    wide = dataclasses.replace(
+        base, job_max=np.array([2, 2]), levels=(Level("c", [1.0, 1.0, 1.0], job_coef=[1.0, 0.0]),)
+    )
     assert classify(wide) == "general"
-    assert classify(dataclasses.replace(wide, cliques=csr_from_lists([[0, 1]]), job_max=np.array([1, 1]))) \
-        == "one_to_one"
-    fair = Level("fair", [0.0, 0.0, 0.0], "min", share_weight=1.0, share_den=[2, 2], share_agent=[0, 0, 1],
-                 share_load=[1, 1, 1])
+    assert (
+        classify(dataclasses.replace(wide, cliques=csr_from_lists([[0, 1]]), job_max=np.array([1, 1]))) == "one_to_one"
+    )
+    fair = Level(
+        "fair", [0.0, 0.0, 0.0], "min", share_weight=1.0, share_den=[2, 2], share_agent=[0, 0, 1], share_load=[1, 1, 1]
+    )
     assert classify(dataclasses.replace(base, levels=(fair,))) == "general"
 
 
 def test_infeasible_and_too_wide() -> None:
-    ap = ArcProblem.build(n_agents=1, n_jobs=2, arc_agent=[0, 0], arc_job=[0, 1], agent_capacity=[1],
-                          required=[True, True], levels=[Level("c", [1.0, 1.0])])
+    ap = ArcProblem.build(
+        n_agents=1,
+        n_jobs=2,
+        arc_agent=[0, 0],
+        arc_job=[0, 1],
+        agent_capacity=[1],
+        required=[True, True],
+        levels=[Level("c", [1.0, 1.0])],
+    )
     assert solve_assignment(ap).status == SolveStatus.INFEASIBLE
     assert solve_bmatching(ap).status == SolveStatus.INFEASIBLE
     pins = dataclasses.replace(ap, group_required=np.zeros(2, bool), pinned=csr_from_lists([[0], [1]]))
@@ -147,17 +180,28 @@ def test_large_sparse_assignment_matches_dense() -> None:
     na = nj = 300
     aa = np.repeat(np.arange(na), 8)
     jj = rng.integers(0, nj, len(aa))
-    ap = ArcProblem.build(n_agents=na, n_jobs=nj, arc_agent=aa, arc_job=jj, agent_capacity=np.ones(na),
-                          levels=[Level("c", rng.integers(1, 4, len(aa))),
-                                  Level("km", rng.integers(1, 100, len(aa)), "min")])
+    ap = ArcProblem.build(
+        n_agents=na,
+        n_jobs=nj,
+        arc_agent=aa,
+        arc_job=jj,
+        agent_capacity=np.ones(na),
+        levels=[Level("c", rng.integers(1, 4, len(aa))), Level("km", rng.integers(1, 100, len(aa)), "min")],
+    )
     d, s, f = (solve_assignment(ap, m) for m in ("dense", "sparse", "flow"))
     assert d.values == s.values == f.values
     assert ap.check(d.arcs) == [] and ap.check(s.arcs) == [] and ap.check(f.arcs) == []
 
 
 def test_repeated_pairs_keep_the_heaviest() -> None:
-    ap = ArcProblem.build(n_agents=2, n_jobs=2, arc_agent=[0, 0, 0, 1], arc_job=[0, 0, 1, 1],
-                          agent_capacity=[1, 1], levels=[Level("c", [1.0, 5.0, 2.0, 1.0])])
+    ap = ArcProblem.build(
+        n_agents=2,
+        n_jobs=2,
+        arc_agent=[0, 0, 0, 1],
+        arc_job=[0, 0, 1, 1],
+        agent_capacity=[1, 1],
+        levels=[Level("c", [1.0, 5.0, 2.0, 1.0])],
+    )
     assert classify(ap) == "one_to_one"
     for m in ("dense", "sparse", "flow"):
         sol = solve_assignment(ap, m)

@@ -30,10 +30,18 @@ def one(p: Problem, tid: str = "t"):  # type: ignore[no-untyped-def]
     ("vol", "task_kw", "settings", "rule"),
     [
         (Volunteer("v", HOME, skills={"care": 1}), {"skills": {"care": 2}}, Settings(), "skill"),
-        (Volunteer("v", HOME, certificates={"safety": date(2026, 12, 4)}), {"certificates": ("safety",)},
-         Settings(), "certificate"),
-        (Volunteer("v", HOME, attributes={"language": {"zh"}}), {"attributes": {"language": frozenset({"en"})}},
-         Settings(), "attribute"),
+        (
+            Volunteer("v", HOME, certificates={"safety": date(2026, 12, 4)}),
+            {"certificates": ("safety",)},
+            Settings(),
+            "certificate",
+        ),
+        (
+            Volunteer("v", HOME, attributes={"language": {"zh"}}),
+            {"attributes": {"language": frozenset({"en"})}},
+            Settings(),
+            "attribute",
+        ),
         (Volunteer("v", HOME, weekly=(WeeklyRule((7,), time(9), time(17)),)), {}, Settings(), "availability"),
         (Volunteer("v", Location(30.6, 114.5)), {}, Settings(max_distance_km=10.0), "distance"),
         (Volunteer("v", HOME, max_minutes=30), {}, Settings(), "workload"),
@@ -89,8 +97,10 @@ def test_unused_because_min_headcount() -> None:
 
 
 def test_no_one_with_skill_free_note() -> None:
-    vs = (Volunteer("v", HOME, skills={"sign_language": 2}, weekly=(WeeklyRule((7,), time(9), time(17)),)),
-          Volunteer("w", HOME))
+    vs = (
+        Volunteer("v", HOME, skills={"sign_language": 2}, weekly=(WeeklyRule((7,), time(9), time(17)),)),
+        Volunteer("w", HOME),
+    )
     e = one(Problem(vs, (Task("t", HOME, W, skills={"sign_language": 2}),)))
     assert e.note == "no volunteer with sign_language level 2 is available on Saturday 09:00-10:00"
 

@@ -16,14 +16,24 @@ LIN = Objective(order=("coverage", "travel"))
 def _problem(seed: int, overlap: bool) -> Problem:
     rng = np.random.default_rng(seed)
     t0 = datetime(2026, 12, 5, 9, tzinfo=UTC)
-    vs = tuple(Volunteer(f"v{i}", Location(30 + rng.random() / 20, 114 + rng.random() / 20),
-                         skills={"a": int(rng.integers(0, 3))}) for i in range(12))
+    vs = tuple(
+        Volunteer(
+            f"v{i}", Location(30 + rng.random() / 20, 114 + rng.random() / 20), skills={"a": int(rng.integers(0, 3))}
+        )
+        for i in range(12)
+    )
     ts = []
     for j in range(10):
         s = t0 if overlap else t0 + timedelta(hours=2 * j)
-        ts.append(Task(f"t{j}", Location(30 + rng.random() / 20, 114 + rng.random() / 20),
-                       TimeWindow(s, s + timedelta(hours=1)), priority=int(rng.integers(1, 4)),
-                       skills={"a": 1} if j % 3 == 0 else {}))
+        ts.append(
+            Task(
+                f"t{j}",
+                Location(30 + rng.random() / 20, 114 + rng.random() / 20),
+                TimeWindow(s, s + timedelta(hours=1)),
+                priority=int(rng.integers(1, 4)),
+                skills={"a": 1} if j % 3 == 0 else {},
+            )
+        )
     return Problem(vs, tuple(ts), Settings(max_distance_km=4.0))
 
 

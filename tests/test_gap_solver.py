@@ -58,9 +58,10 @@ def test_max_sense_matches_orlib_published_maximum() -> None:
 
 
 # c10200 and b10200 get the 10 s (4 s fails on a busy machine)
-@pytest.mark.parametrize(("name", "limit", "tol"),
-                         [("b10100", 5, 0.001), ("a20200", 5, 0.001), ("c05100", 5, 0.001),
-                          ("c10200", 10, 0.001), ("b10200", 10, 0.001)])
+@pytest.mark.parametrize(
+    ("name", "limit", "tol"),
+    [("b10100", 5, 0.001), ("a20200", 5, 0.001), ("c05100", 5, 0.001), ("c10200", 10, 0.001), ("b10200", 10, 0.001)],
+)
 def test_chu_beasley_instances_near_optimal(name: str, limit: float, tol: float) -> None:
     ap = _load(name)
     opt = float(KNOWN[name]["min_optimum"])
@@ -76,10 +77,16 @@ def test_large_path_single_worker_and_sparse_arcs() -> None:
     ap = _load("a10200")
     rng = np.random.default_rng(3)
     keep = np.flatnonzero(rng.random(ap.n_arcs) < 0.7)  # drop 30% of the arcs
-    sparse = ArcProblem.build(n_agents=ap.n_agents, n_jobs=ap.n_jobs, arc_agent=ap.arc_agent[keep],
-                              arc_job=ap.arc_job[keep], arc_load=ap.arc_load[keep],
-                              agent_capacity=ap.agent_capacity, required=ap.group_required,
-                              levels=[Level("cost", ap.levels[0].coef[keep], "min")])
+    sparse = ArcProblem.build(
+        n_agents=ap.n_agents,
+        n_jobs=ap.n_jobs,
+        arc_agent=ap.arc_agent[keep],
+        arc_job=ap.arc_job[keep],
+        arc_load=ap.arc_load[keep],
+        agent_capacity=ap.agent_capacity,
+        required=ap.group_required,
+        levels=[Level("cost", ap.levels[0].coef[keep], "min")],
+    )
     assert sparse.n_arcs > 1200  # the LP + LNS path, not the small full model
     sol = solve_gap(sparse, time_limit=3, workers=1)
     assert sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
@@ -90,11 +97,16 @@ def test_large_path_single_worker_and_sparse_arcs() -> None:
 
 def _tiny(cap: list[int], loads: list[int], costs: list[float] | None = None, scale: float = 1.0) -> ArcProblem:
     m, n = len(cap), len(loads) // len(cap)
-    return ArcProblem.build(n_agents=m, n_jobs=n, arc_agent=np.repeat(np.arange(m), n),
-                            arc_job=np.tile(np.arange(n), m), arc_load=loads, agent_capacity=cap,
-                            required=[True] * n,
-                            levels=[Level("cost", costs if costs is not None else [1.0] * len(loads), "min",
-                                          scale)])
+    return ArcProblem.build(
+        n_agents=m,
+        n_jobs=n,
+        arc_agent=np.repeat(np.arange(m), n),
+        arc_job=np.tile(np.arange(n), m),
+        arc_load=loads,
+        agent_capacity=cap,
+        required=[True] * n,
+        levels=[Level("cost", costs if costs is not None else [1.0] * len(loads), "min", scale)],
+    )
 
 
 def test_infeasible_is_proven() -> None:
@@ -104,8 +116,15 @@ def test_infeasible_is_proven() -> None:
     # LP-infeasible
     assert solve_gap(_tiny([1, 1], [2, 2, 2, 2]), time_limit=5).status is SolveStatus.INFEASIBLE
     # a job without arcs
-    ap = ArcProblem.build(n_agents=1, n_jobs=2, arc_agent=[0], arc_job=[0], agent_capacity=[5],
-                          required=[True, True], levels=[Level("cost", [1.0], "min")])
+    ap = ArcProblem.build(
+        n_agents=1,
+        n_jobs=2,
+        arc_agent=[0],
+        arc_job=[0],
+        agent_capacity=[5],
+        required=[True, True],
+        levels=[Level("cost", [1.0], "min")],
+    )
     assert solve_gap(ap, time_limit=5).status is SolveStatus.INFEASIBLE
 
 
@@ -169,7 +188,7 @@ def test_construction_without_lp_and_repair_of_unplaced_jobs() -> None:
     assert placed.sum() >= 0.7 * g.n  # cost-only regret on a tight type C instance
     assert np.all(g.usage(greedy) <= g.cap)
     partial = greedy.copy()
-    partial[np.flatnonzero(placed)[:: 3]] = -1  # unplace a third of the jobs as well
+    partial[np.flatnonzero(placed)[::3]] = -1  # unplace a third of the jobs as well
     st = State(g, time.monotonic() + 10, workers=1, seed=0, log=False)
     st.lp = lp_relax(g)
     fixed = repair(st, partial, np.random.default_rng(0))

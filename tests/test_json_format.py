@@ -110,9 +110,7 @@ def test_design_problem_completed_gives_the_written_values() -> None:
     assert v.location == Location(30.66, 114.31)
     assert dict(v.skills) == {"first_aid": 2}
     assert dict(v.certificates) == {"safety": date(2027, 6, 30)}
-    assert v.availability == (
-        TimeWindow(datetime(2026, 12, 5, 8, tzinfo=CST), datetime(2026, 12, 5, 12, tzinfo=CST)),
-    )
+    assert v.availability == (TimeWindow(datetime(2026, 12, 5, 8, tzinfo=CST), datetime(2026, 12, 5, 12, tzinfo=CST)),)
     assert v.availability[0].start.utcoffset() == timedelta(hours=8)
     assert v.weekly == (WeeklyRule((6, 7), time(9), time(17)),)
     assert (v.max_minutes, v.max_minutes_per_day, v.max_distance_km) == (480, 240, 8)
@@ -633,13 +631,9 @@ def test_refusal_of_bad_bytes_and_types() -> None:
         loads_problem(b"{\xff}")
     with pytest.raises(FormatError, match=r"^problem: the document must be a JSON object, got NoneType"):
         problem_from_dict(None)  # type: ignore[arg-type]
-    with pytest.raises(
-        FormatError, match=r"^problem: field '\(document\)' has a key that is not a string: 3"
-    ):
+    with pytest.raises(FormatError, match=r"^problem: field '\(document\)' has a key that is not a string: 3"):
         problem_from_dict({"format": "vmatch/1", 3: 1})  # type: ignore[dict-item]
-    with pytest.raises(
-        FormatError, match=r"^volunteer 'v': field 'location\[0\] \(latitude\)' must be a finite"
-    ):
+    with pytest.raises(FormatError, match=r"^volunteer 'v': field 'location\[0\] \(latitude\)' must be a finite"):
         problem_from_dict({"format": "vmatch/1", "volunteers": [{"id": "v", "location": [math.nan, 0]}]})
     with pytest.raises(FormatError, match=r"^problem: field 'extra\.x' must hold finite numbers only"):
         problem_from_dict({"format": "vmatch/1", "extra": {"x": math.inf}})
@@ -675,11 +669,7 @@ def test_writer_refuses_what_the_format_cannot_hold() -> None:
     w = TimeWindow(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
     with pytest.raises(FormatError, match=r"^volunteer 'v': field 'weekly\[0\]\.start' cannot be written"):
         problem_to_dict(
-            Problem(
-                volunteers=(
-                    Volunteer("v", Location(0, 0), weekly=(WeeklyRule((1,), time(8, 0, 5), time(9)),)),
-                )
-            )
+            Problem(volunteers=(Volunteer("v", Location(0, 0), weekly=(WeeklyRule((1,), time(8, 0, 5), time(9)),)),))
         )
     with pytest.raises(FormatError, match=r"^task 't': field 'extra\.f' must be JSON data, got object"):
         problem_to_dict(Problem(tasks=(Task("t", Location(0, 0), w, extra={"f": object()}),)))
@@ -828,9 +818,7 @@ SOLUTION_CASES: list[tuple[str, Any, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("path", "value", "pattern"), SOLUTION_CASES, ids=[f"{c[0]}={c[1]!r}" for c in SOLUTION_CASES]
-)
+@pytest.mark.parametrize(("path", "value", "pattern"), SOLUTION_CASES, ids=[f"{c[0]}={c[1]!r}" for c in SOLUTION_CASES])
 def test_solution_refusal(path: str, value: Any, pattern: str) -> None:
     p = problem_from_dict(full_doc())
     d = edit(json.loads((DATA / "design4_solution.json").read_text(encoding="utf-8")), path, value)
@@ -842,9 +830,7 @@ def test_solution_refusal(path: str, value: Any, pattern: str) -> None:
 def test_solution_writer_refuses_unknown_ids_and_reader_bad_text() -> None:
     p = problem_from_dict(full_doc())
     r = Result(Status.OPTIMAL, assignments=(Assignment("v9", "t1", datetime(2026, 12, 5, 9, tzinfo=CST)),))
-    with pytest.raises(
-        FormatError, match=r"^solution: field 'assignments\[0\]' names unknown volunteer 'v9'"
-    ):
+    with pytest.raises(FormatError, match=r"^solution: field 'assignments\[0\]' names unknown volunteer 'v9'"):
         result_to_dict(r, p)
     with pytest.raises(FormatError, match=r"^solution: malformed JSON at line 1"):
         loads_solution("{", p)
@@ -883,9 +869,7 @@ def test_schema_files_are_valid_json_and_package_data(kind: str) -> None:
     s = json_schema(kind)
     assert s == on_disk
     assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert (
-        s["properties"]["format"]["const"] == {"problem": "vmatch/1", "solution": "vmatch-solution/1"}[kind]
-    )
+    assert s["properties"]["format"]["const"] == {"problem": "vmatch/1", "solution": "vmatch-solution/1"}[kind]
     for node in walk(s):  # every $ref resolves; every object with properties is closed
         if "$ref" in node:
             assert node["$ref"].startswith("#/$defs/") and node["$ref"][8:] in s["$defs"], node["$ref"]
@@ -928,9 +912,7 @@ def test_schema_and_reader_accept_the_same_field_names() -> None:
     problem_from_dict(d)
     sol = result_to_dict(example_result(), problem_from_dict(full_doc()))
     assert set(sol) == solution[""] and set(sol["assignments"][0]) == solution["assignment"]
-    assert (
-        set(sol["unassigned"]["t1"]) == solution["shortfall"] and set(sol["levels"][0]) == solution["level"]
-    )
+    assert set(sol["unassigned"]["t1"]) == solution["shortfall"] and set(sol["levels"][0]) == solution["level"]
 
 
 def test_schema_defaults_and_patterns_match_the_reader() -> None:
@@ -981,8 +963,11 @@ def test_repeated_rules_and_times_are_read_once_and_bad_ones_still_refused() -> 
     p = problem_from_dict(d)
     assert p.volunteer("v1").weekly[0] is p.volunteer("v2").weekly[0]  # read once, shared (immutable)
     assert p.volunteer("v1").weekly[0] == WeeklyRule((1, 5), time(18), time(0))
-    for days, msg in (([True, 5], r"weekly\[0\]\.days\[0\]"), ([1.5, 5], r"weekly\[0\]\.days\[0\]"),
-                      ([8], r"weekly\[0\]\.days\[0\]")):
+    for days, msg in (
+        ([True, 5], r"weekly\[0\]\.days\[0\]"),
+        ([1.5, 5], r"weekly\[0\]\.days\[0\]"),
+        ([8], r"weekly\[0\]\.days\[0\]"),
+    ):
         bad = full_doc()
         bad["volunteers"][0]["weekly"] = [dict(rule)]
         bad["volunteers"][1]["weekly"] = [dict(rule, days=days)]

@@ -73,9 +73,16 @@ def test_lagrangian_bound_never_below_optimum(problem):
     if opt.status != SolveStatus.OPTIMAL:
         return
     rng = np.random.default_rng(0)
-    for prices in (Prices.zero(ap),
-                   Prices(rng.random(ap.n_jobs) * 3, rng.random(ap.n_jobs), rng.random(ap.n_arcs),
-                          rng.random(len(ap.composition)), rng.normal(size=len(ap.pinned)))):
+    for prices in (
+        Prices.zero(ap),
+        Prices(
+            rng.random(ap.n_jobs) * 3,
+            rng.random(ap.n_jobs),
+            rng.random(ap.n_arcs),
+            rng.random(len(ap.composition)),
+            rng.normal(size=len(ap.pinned)),
+        ),
+    ):
         b, _ = lagrangian_bound(ap, prices)
         assert b >= opt.values[0] - 1e-9
     b, _ = lagrangian_bound_cg(ap, np.zeros(ap.n_arcs, bool), deadline=time.perf_counter() + 10)

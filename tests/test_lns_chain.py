@@ -20,8 +20,9 @@ def _groups_agents(ap: ArcProblem) -> list[np.ndarray]:
 def test_chain_follows_the_candidates_to_the_groups_they_hold() -> None:
     # group 0: only agent 0; agent 0 holds group 1; group 1 could also be agent 1's, who holds group 2;
     # agent 2 holds group 3, which no agent of the chain could serve
-    ap = ArcProblem.build(n_agents=3, n_jobs=4, arc_agent=[0, 0, 1, 1, 2], arc_job=[0, 1, 1, 2, 3],
-                          levels=[Level("c", [1.0] * 5)])
+    ap = ArcProblem.build(
+        n_agents=3, n_jobs=4, arc_agent=[0, 0, 1, 1, 2], arc_job=[0, 1, 1, 2, 3], levels=[Level("c", [1.0] * 5)]
+    )
     held = np.flatnonzero([False, True, False, True, True])  # the chosen arcs
     rng = np.random.default_rng(0)
     ones = np.ones(ap.n_groups, np.int64)
@@ -38,8 +39,14 @@ def test_chain_follows_the_candidates_to_the_groups_they_hold() -> None:
 def test_lns_frees_a_scarce_candidate_held_far_away() -> None:
     # job 0 (worth 3) has one candidate, agent 0, who holds job 1 (worth 1) at the same time;
     # agent 1 could take job 1 instead: the optimum moves agent 0 and fills both (4)
-    ap = ArcProblem.build(n_agents=2, n_jobs=2, arc_agent=[0, 0, 1], arc_job=[0, 1, 1],
-                          cliques=csr_from_lists([[0, 1]]), levels=[Level("c", [3.0, 1.0, 1.0])])
+    ap = ArcProblem.build(
+        n_agents=2,
+        n_jobs=2,
+        arc_agent=[0, 0, 1],
+        arc_job=[0, 1, 1],
+        cliques=csr_from_lists([[0, 1]]),
+        levels=[Level("c", [3.0, 1.0, 1.0])],
+    )
     start = np.array([False, True, False])
     sol = solve_lns(ap, time_limit=2, start=start, lanes=1)
     assert sorted(sol.arcs.tolist()) == [0, 2] and sol.values == (4.0,)

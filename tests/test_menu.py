@@ -59,8 +59,13 @@ MEAL = ServiceItem("meal", "Meal delivery", "elderly-meal", 30)
 QUICK = dict(time_limit=5.0, workers=2)
 
 
-def menu(offers: list[Offer], orders: list[Order], vols: list[Volunteer], items: tuple[ServiceItem, ...] = (HAIRCUT,),
-         ratings: tuple[Rating, ...] = ()) -> MenuProblem:
+def menu(
+    offers: list[Offer],
+    orders: list[Order],
+    vols: list[Volunteer],
+    items: tuple[ServiceItem, ...] = (HAIRCUT,),
+    ratings: tuple[Rating, ...] = (),
+) -> MenuProblem:
     return MenuProblem(items, tuple(offers), tuple(orders), tuple(vols), ratings, Settings(time_step_minutes=15))
 
 
@@ -77,40 +82,68 @@ def solved(mp: MenuProblem, **kw: object):  # type: ignore[no-untyped-def]
     ("build", "message"),
     [
         (lambda: menu([Offer("o1", "v1", "nope")], [], [vol("v1")]), "offer 'o1': field 'item' names unknown item"),
-        (lambda: menu([Offer("o1", "ghost", "haircut")], [], [vol("v1")]),
-         "offer 'o1': field 'provider' names unknown"),
-        (lambda: menu([], [Order("r1", "res", "haircut", w(9, 9.5), NEAR)], []),
-         "order 'r1': field 'window' (30 min) is shorter than item 'haircut' (60 min)"),
-        (lambda: menu([Offer("o1", "v1", "crew")], [], [vol("v1")],
-                      items=(ServiceItem("crew", "Repair", "home-repair", 60, headcount=2),)),
-         "offer 'o1': field 'provider' is a volunteer, but item 'crew' needs a crew of 2"),
-        (lambda: menu([Offer("o1", "v1", "haircut"), Offer("o1", "v1", "haircut")], [], [vol("v1")]),
-         "offer 'o1': field 'id' is a duplicate"),
-        (lambda: Order("r1", "res", "haircut", w(9, 11), NEAR, ranked_providers=("a",), refused_providers=("a",)),
-         "order 'r1': field 'refused_providers' also ranks 'a'"),
+        (
+            lambda: menu([Offer("o1", "ghost", "haircut")], [], [vol("v1")]),
+            "offer 'o1': field 'provider' names unknown",
+        ),
+        (
+            lambda: menu([], [Order("r1", "res", "haircut", w(9, 9.5), NEAR)], []),
+            "order 'r1': field 'window' (30 min) is shorter than item 'haircut' (60 min)",
+        ),
+        (
+            lambda: menu(
+                [Offer("o1", "v1", "crew")],
+                [],
+                [vol("v1")],
+                items=(ServiceItem("crew", "Repair", "home-repair", 60, headcount=2),),
+            ),
+            "offer 'o1': field 'provider' is a volunteer, but item 'crew' needs a crew of 2",
+        ),
+        (
+            lambda: menu([Offer("o1", "v1", "haircut"), Offer("o1", "v1", "haircut")], [], [vol("v1")]),
+            "offer 'o1': field 'id' is a duplicate",
+        ),
+        (
+            lambda: Order("r1", "res", "haircut", w(9, 11), NEAR, ranked_providers=("a",), refused_providers=("a",)),
+            "order 'r1': field 'refused_providers' also ranks 'a'",
+        ),
         (lambda: Offer("o1", "v1", "haircut", capacity=-1), "offer 'o1': field 'capacity' must be >= 0"),
         (lambda: Rating("x", "v1", 6, date(2026, 1, 1)), "rating 'x': field 'stars' must be in [1, 5]"),
-        (lambda: ServiceItem("i", "I", "c", 60, requirements=(Requirement("a", 1, 2),)),
-         "item 'i': field 'requirements[0].count' exceeds headcount 1"),
-        (lambda: menu([], [], [vol("v1", attributes={"menu.item": frozenset({"x"})})]),
-         "volunteer 'v1': field 'attributes.menu.item' is reserved"),
-        (lambda: menu([Offer("o1", "t", "haircut")], [], [vol("t"), vol("v2", team="t")]),
-         "is both a volunteer id and a team name"),
+        (
+            lambda: ServiceItem("i", "I", "c", 60, requirements=(Requirement("a", 1, 2),)),
+            "item 'i': field 'requirements[0].count' exceeds headcount 1",
+        ),
+        (
+            lambda: menu([], [], [vol("v1", attributes={"menu.item": frozenset({"x"})})]),
+            "volunteer 'v1': field 'attributes.menu.item' is reserved",
+        ),
+        (
+            lambda: menu([Offer("o1", "t", "haircut")], [], [vol("t"), vol("v2", team="t")]),
+            "is both a volunteer id and a team name",
+        ),
     ],
 )
 def test_model_refuses_bad_input(build, message):  # type: ignore[no-untyped-def]
-    with pytest.raises(ModelError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
-                       .replace("]", r"\]")):
+    with pytest.raises(
+        ModelError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")
+    ):
         build()
 
 
 # ----------------------------------------------------------------------------------------- compile
 def test_compile_maps_orders_to_tasks_and_offers_to_volunteers():
-    mp = menu([Offer("o1", "v1", "haircut", windows=(w(9, 12),), capacity=2, radius_km=3.0),
-               Offer("o2", "v2", "haircut", windows=(w(14, 17),))],
-              [Order("r1", "res1", "haircut", w(9, 17), NEAR, priority=3, ranked_providers=("v2", "v1")),
-               Order("r2", "res2", "haircut", w(9, 17), NEAR, refused_providers=("v1",))],
-              [vol("v1", max_minutes=600), vol("v2")], ratings=(Rating("p1", "v2", 1, date(2026, 11, 1)),))
+    mp = menu(
+        [
+            Offer("o1", "v1", "haircut", windows=(w(9, 12),), capacity=2, radius_km=3.0),
+            Offer("o2", "v2", "haircut", windows=(w(14, 17),)),
+        ],
+        [
+            Order("r1", "res1", "haircut", w(9, 17), NEAR, priority=3, ranked_providers=("v2", "v1")),
+            Order("r2", "res2", "haircut", w(9, 17), NEAR, refused_providers=("v1",)),
+        ],
+        [vol("v1", max_minutes=600), vol("v2")],
+        ratings=(Rating("p1", "v2", 1, date(2026, 11, 1)),),
+    )
     p, m = menu_to_problem(mp)
     assert [v.id for v in p.volunteers] == ["o1", "o2"] and [t.id for t in p.tasks] == ["r1", "r2"]
     o1 = p.volunteer("o1")
@@ -127,8 +160,14 @@ def test_compile_by_item_gives_the_compilers_arcs():
     a, b = compile_by_item(p), compile_problem(p)
 
     def arcs(c):  # type: ignore[no-untyped-def]
-        return set(zip(c.arcs.arc_agent.tolist(), c.job_task[c.arcs.arc_job].tolist(),
-                       c.job_start[c.arcs.arc_job].tolist(), strict=True))
+        return set(
+            zip(
+                c.arcs.arc_agent.tolist(),
+                c.job_task[c.arcs.arc_job].tolist(),
+                c.job_start[c.arcs.arc_job].tolist(),
+                strict=True,
+            )
+        )
 
     assert a.arcs.n_arcs > 100 and arcs(a) == arcs(b)
     assert a.arcs.levels[0].value(np.arange(0)) == 0.0
@@ -136,9 +175,14 @@ def test_compile_by_item_gives_the_compilers_arcs():
 
 # ----------------------------------------------------------------------------------------- welfare
 def test_offer_windows_restrict_the_start_and_capacity_limits_orders():
-    mp = menu([Offer("o1", "v1", "haircut", windows=(w(10, 12),), capacity=1)],
-              [Order("r1", "res1", "haircut", w(9, 11.5), NEAR, priority=2),
-               Order("r2", "res2", "haircut", w(9, 17), NEAR, priority=1)], [vol("v1")])
+    mp = menu(
+        [Offer("o1", "v1", "haircut", windows=(w(10, 12),), capacity=1)],
+        [
+            Order("r1", "res1", "haircut", w(9, 11.5), NEAR, priority=2),
+            Order("r2", "res2", "haircut", w(9, 17), NEAR, priority=1),
+        ],
+        [vol("v1")],
+    )
     r = solved(mp)
     (a,) = r.assignments
     assert (a.order, a.provider, a.offer, a.crew) == ("r1", "v1", "o1", ("v1",))
@@ -168,10 +212,15 @@ def test_reliability_then_travel_order_the_choice():
 
 
 def test_one_person_with_two_offers_is_never_in_two_places():
-    mp = menu([Offer("cut", "v1", "haircut", windows=(w(9, 12),)), Offer("food", "v1", "meal", windows=(w(9, 12),))],
-              [Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2),
-               Order("r2", "res2", "meal", w(9, 9.5), NEAR, priority=1)],
-              [vol("v1")], items=(HAIRCUT, MEAL))
+    mp = menu(
+        [Offer("cut", "v1", "haircut", windows=(w(9, 12),)), Offer("food", "v1", "meal", windows=(w(9, 12),))],
+        [
+            Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2),
+            Order("r2", "res2", "meal", w(9, 9.5), NEAR, priority=1),
+        ],
+        [vol("v1")],
+        items=(HAIRCUT, MEAL),
+    )
     p, m = menu_to_problem(mp)
     assert m.same_person == {"v1": ("cut", "food")}
     plain = solve(p, time_limit=5)  # the plain dispatch model does not know the offers are one person
@@ -181,22 +230,38 @@ def test_one_person_with_two_offers_is_never_in_two_places():
 
 
 def test_person_workload_spans_offers():
-    mp = menu([Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")],
-              [Order("r1", "res1", "haircut", w(9, 10), NEAR), Order("r2", "res2", "meal", w(14, 14.5), NEAR)],
-              [vol("v1", max_minutes=70)], items=(HAIRCUT, MEAL))
+    mp = menu(
+        [Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")],
+        [Order("r1", "res1", "haircut", w(9, 10), NEAR), Order("r2", "res2", "meal", w(14, 14.5), NEAR)],
+        [vol("v1", max_minutes=70)],
+        items=(HAIRCUT, MEAL),
+    )
     r = solved(mp)
     assert len(r.assignments) == 1
 
 
 def test_team_sends_a_crew_that_meets_the_item():
-    repair = ServiceItem("repair", "Plumbing", "home-repair", 90, headcount=2, skills={"repair": 1},
-                         requirements=(Requirement("first_aid", 1, 1),), certificates=("safety",))
-    members = [vol("m1", team="fix", skills={"repair": 2}, certificates={"safety": None}),
-               vol("m2", team="fix", skills={"repair": 1}, certificates={"safety": date(2026, 12, 1)}),
-               vol("m3", team="fix", skills={"repair": 1, "first_aid": 1}, certificates={"safety": None})]
-    mp = menu([Offer("of", "fix", "repair", windows=(w(8, 18),), capacity=1)],
-              [Order("r1", "res1", "repair", w(9, 12), NEAR, priority=2),
-               Order("r2", "res2", "repair", w(14, 17), NEAR)], members, items=(repair,))
+    repair = ServiceItem(
+        "repair",
+        "Plumbing",
+        "home-repair",
+        90,
+        headcount=2,
+        skills={"repair": 1},
+        requirements=(Requirement("first_aid", 1, 1),),
+        certificates=("safety",),
+    )
+    members = [
+        vol("m1", team="fix", skills={"repair": 2}, certificates={"safety": None}),
+        vol("m2", team="fix", skills={"repair": 1}, certificates={"safety": date(2026, 12, 1)}),
+        vol("m3", team="fix", skills={"repair": 1, "first_aid": 1}, certificates={"safety": None}),
+    ]
+    mp = menu(
+        [Offer("of", "fix", "repair", windows=(w(8, 18),), capacity=1)],
+        [Order("r1", "res1", "repair", w(9, 12), NEAR, priority=2), Order("r2", "res2", "repair", w(14, 17), NEAR)],
+        members,
+        items=(repair,),
+    )
     p, _ = menu_to_problem(mp)
     assert p.volunteer("of").certificates == {"safety": None} and p.volunteer("of").team == "fix"
     r = solved(mp)
@@ -206,8 +271,12 @@ def test_team_sends_a_crew_that_meets_the_item():
 
 def test_team_that_cannot_field_a_crew_is_dropped():
     repair = ServiceItem("repair", "Plumbing", "home-repair", 90, headcount=3)
-    mp = menu([Offer("of", "fix", "repair")], [Order("r1", "res1", "repair", w(9, 12), NEAR)],
-              [vol("m1", team="fix"), vol("m2", team="fix")], items=(repair,))
+    mp = menu(
+        [Offer("of", "fix", "repair")],
+        [Order("r1", "res1", "repair", w(9, 12), NEAR)],
+        [vol("m1", team="fix"), vol("m2", team="fix")],
+        items=(repair,),
+    )
     p, m = menu_to_problem(mp)
     assert p.volunteers == () and "cannot field a crew" in m.dropped["of"]
     r = solved(mp)
@@ -216,8 +285,9 @@ def test_team_that_cannot_field_a_crew_is_dropped():
 
 def test_weekly_offer_times_are_checked_by_the_menu_check():
     sat = WeeklyRule((6,), datetime(2026, 1, 1, 9).time(), datetime(2026, 1, 1, 11).time())
-    mp = menu([Offer("o1", "v1", "haircut", weekly=(sat,))],
-              [Order("r1", "res1", "haircut", w(8, 12), NEAR)], [vol("v1")])
+    mp = menu(
+        [Offer("o1", "v1", "haircut", weekly=(sat,))], [Order("r1", "res1", "haircut", w(8, 12), NEAR)], [vol("v1")]
+    )
     r = solved(mp)
     (a,) = r.assignments
     assert w(9, 11).start <= a.start <= w(10, 11).start
@@ -225,8 +295,9 @@ def test_weekly_offer_times_are_checked_by_the_menu_check():
     assert any("outside offer 'o1'" in x for x in check_menu(mp, moved))
 
 
-MENUS = st.builds(lambda n, k, s: generate_menu(n, k, seed=s), st.integers(1, 40), st.integers(1, 15),
-                  st.integers(0, 10_000))
+MENUS = st.builds(
+    lambda n, k, s: generate_menu(n, k, seed=s), st.integers(1, 40), st.integers(1, 15), st.integers(0, 10_000)
+)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -290,9 +361,11 @@ def test_without_conflicts_stable_mode_is_deferred_acceptance(seed):  # type: ig
 def test_stable_with_disjoint_slots_has_no_blocking_pair():
     # fixed 60-minute slots two hours apart: each offer's conflict sets are disjoint
     offers = [Offer("oa", "a", "haircut", capacity=2), Offer("ob", "b", "haircut", capacity=1)]
-    orders = [Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=3),
-              Order("r2", "res2", "haircut", w(9, 10), NEAR, priority=2, ranked_providers=("a",)),
-              Order("r3", "res3", "haircut", w(11, 12), NEAR, priority=1, ranked_providers=("a", "b"))]
+    orders = [
+        Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=3),
+        Order("r2", "res2", "haircut", w(9, 10), NEAR, priority=2, ranked_providers=("a",)),
+        Order("r3", "res3", "haircut", w(11, 12), NEAR, priority=1, ranked_providers=("a", "b")),
+    ]
     mp = menu(offers, orders, [vol("a"), vol("b")])
     s = solved(mp, mode="stable")
     got = {a.order: a.provider for a in s.assignments}
@@ -327,8 +400,13 @@ def test_menu_json_round_trip_and_solution_document():
 
 
 def _doc() -> dict:  # type: ignore[type-arg]
-    return menu_problem_to_dict(menu([Offer("o1", "v1", "haircut", windows=(w(9, 12),))],
-                                     [Order("r1", "res1", "haircut", w(9, 11), NEAR)], [vol("v1")]))
+    return menu_problem_to_dict(
+        menu(
+            [Offer("o1", "v1", "haircut", windows=(w(9, 12),))],
+            [Order("r1", "res1", "haircut", w(9, 11), NEAR)],
+            [vol("v1")],
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -336,11 +414,15 @@ def _doc() -> dict:  # type: ignore[type-arg]
     [
         (lambda d: d["menu"]["offers"][0].update(colour="red"), "offer 'o1': field 'colour' is unknown"),
         (lambda d: d["menu"]["items"][0].pop("name"), "item 'haircut': field 'name' is missing"),
-        (lambda d: d["menu"]["orders"][0].update(window=["2026-12-05T09:00", "2026-12-05T11:00"]),
-         "order 'r1': field 'window[0]' has no UTC offset"),
+        (
+            lambda d: d["menu"]["orders"][0].update(window=["2026-12-05T09:00", "2026-12-05T11:00"]),
+            "order 'r1': field 'window[0]' has no UTC offset",
+        ),
         (lambda d: d["menu"]["offers"][0].update(provider="ghost"), "offer 'o1': field 'provider' names unknown"),
-        (lambda d: d["menu"].update(ratings=[{"order": "x", "provider": "v1", "stars": 0, "date": "2026-01-01"}]),
-         "rating 'x': field 'stars' must be in [1, 5]"),
+        (
+            lambda d: d["menu"].update(ratings=[{"order": "x", "provider": "v1", "stars": 0, "date": "2026-01-01"}]),
+            "rating 'x': field 'stars' must be in [1, 5]",
+        ),
         (lambda d: d["menu"]["orders"].append(dict(d["menu"]["orders"][0])), "order 'r1': field 'id' is a duplicate"),
         (lambda d: d.pop("menu"), "problem: field 'menu' is missing"),
         (lambda d: d.update(tasks=[]), "problem: field 'tasks' is unknown"),
@@ -360,8 +442,21 @@ def test_menu_json_refuses_bad_input(edit, message):  # type: ignore[no-untyped-
 
 def test_events_json(tmp_path):  # type: ignore[no-untyped-def]
     f = tmp_path / "ev.json"
-    f.write_text(json.dumps({"accepted": [["v1", "t1"]], "cancelled": ["t9"], "added": [
-        {"id": "t10", "location": [30.6, 114.3], "window": ["2026-12-05T09:00+08:00", "2026-12-05T10:00+08:00"]}]}))
+    f.write_text(
+        json.dumps(
+            {
+                "accepted": [["v1", "t1"]],
+                "cancelled": ["t9"],
+                "added": [
+                    {
+                        "id": "t10",
+                        "location": [30.6, 114.3],
+                        "window": ["2026-12-05T09:00+08:00", "2026-12-05T10:00+08:00"],
+                    }
+                ],
+            }
+        )
+    )
     ev = read_events(f)
     assert ev["accepted"] == (("v1", "t1"),) and ev["cancelled"] == ("t9",) and ev["added"][0].id == "t10"
     f.write_text('{"declined": [["v1"]]}')
@@ -379,8 +474,8 @@ def test_the_documented_example_solves_as_documented():
     doc = menu_result_to_dict(r)
     assert doc["assignments"] == [
         {"order": "or1", "provider": "v1", "offer": "of1", "start": "2026-12-05T09:00+08:00", "crew": ["v1"]},
-        {"order": "or2", "provider": "fixers", "offer": "of2", "start": "2026-12-05T14:00+08:00",
-         "crew": ["v2", "v3"]}]
+        {"order": "or2", "provider": "fixers", "offer": "of2", "start": "2026-12-05T14:00+08:00", "crew": ["v2", "v3"]},
+    ]
     assert doc["status"] == "OPTIMAL" and doc["objective"]["coverage"]["value"] == 5.0 and doc["unserved"] == {}
 
 

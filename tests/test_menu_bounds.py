@@ -55,9 +55,19 @@ def arc_sets(draw: st.DrawFn) -> ArcData:
     off = np.asarray(offer, np.int64) if providers else None
     if not providers:
         cap = cap[:n_agents]
-    return ArcData(np.asarray(agent, np.int64), s, s + np.asarray(dur, np.int64), np.asarray(lat, np.float64),
-                   np.asarray(lon, np.float64), np.asarray(group, np.int64), np.asarray(load, np.int64),
-                   np.asarray(cap, np.int64), n_agents, SPEED, off)
+    return ArcData(
+        np.asarray(agent, np.int64),
+        s,
+        s + np.asarray(dur, np.int64),
+        np.asarray(lat, np.float64),
+        np.asarray(lon, np.float64),
+        np.asarray(group, np.int64),
+        np.asarray(load, np.int64),
+        np.asarray(cap, np.int64),
+        n_agents,
+        SPEED,
+        off,
+    )
 
 
 def _fits(data: ArcData, arcs: tuple[int, ...], repeats: bool) -> bool:
@@ -136,8 +146,9 @@ def test_column_generation_bounds_the_optimum_per_offer_and_per_person() -> None
     n, person = persons(ap)
     assert n < ap.n_agents  # some provider has several offers
     for data, by_person in ((arc_data(ap, speed), False), (arc_data(ap, speed, person, n), True)):
-        cg = column_generation(ap, data, np.zeros(ap.n_arcs, bool), deadline=time.perf_counter() + 20,
-                               by_person=by_person)
+        cg = column_generation(
+            ap, data, np.zeros(ap.n_arcs, bool), deadline=time.perf_counter() + 20, by_person=by_person
+        )
         assert opt.values[0] <= cg.bound  # the flow bound may be smaller when few rounds fit
 
 

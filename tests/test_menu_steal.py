@@ -50,10 +50,17 @@ def test_a_steal_opens_the_chain_best_responses_cannot() -> None:
     # a serves r1 and could serve r2 instead (same hour: one of them); b can only serve r1 (r2 refuses b).
     # From {a: r1}, no offer gains alone: a gains nothing by switching, b finds r1 taken. The steal:
     # b takes r1, a re-plans to r2 -- both orders served.
-    mp = MenuProblem((HAIRCUT,), (Offer("oa", "a", "haircut"), Offer("ob", "b", "haircut")),
-                     (Order("r1", "res1", "haircut", _at(9, 10), NEAR),
-                      Order("r2", "res2", "haircut", _at(9, 10), NEAR, refused_providers=("b",))),
-                     (Volunteer("a", HOME), Volunteer("b", HOME)), (), Settings(time_step_minutes=15))
+    mp = MenuProblem(
+        (HAIRCUT,),
+        (Offer("oa", "a", "haircut"), Offer("ob", "b", "haircut")),
+        (
+            Order("r1", "res1", "haircut", _at(9, 10), NEAR),
+            Order("r2", "res2", "haircut", _at(9, 10), NEAR, refused_providers=("b",)),
+        ),
+        (Volunteer("a", HOME), Volunteer("b", HOME)),
+        (),
+        Settings(time_step_minutes=15),
+    )
     c = compile_people(menu_to_problem(mp)[0])
     ap = dataclasses.replace(c.arcs, levels=c.arcs.levels[:1])
     who = {v.id: i for i, v in enumerate(c.problem.volunteers)}
@@ -69,8 +76,9 @@ def test_a_steal_opens_the_chain_best_responses_cannot() -> None:
         out = respond_and_steal(ap, data, start)
         assert _coverage(c, out) == 2.0
         _holds(c, out)
-        assert {(c.problem.volunteers[ap.arc_agent[a]].id, c.problem.tasks[task[a]].id)
-                for a in np.flatnonzero(out)} == {("oa", "r2"), ("ob", "r1")}
+        assert {
+            (c.problem.volunteers[ap.arc_agent[a]].id, c.problem.tasks[task[a]].id) for a in np.flatnonzero(out)
+        } == {("oa", "r2"), ("ob", "r1")}
     assert solve_cpsat(ap, time_limit=10, workers=1).values[0] == 2.0
 
 
@@ -103,10 +111,14 @@ def test_steal_gains_on_a_generated_menu() -> None:
 
 def test_room_leaves_an_offer_what_its_providers_workload_allows() -> None:
     meal = ServiceItem("meal", "Meal delivery", "elderly-meal", 30)
-    mp = MenuProblem((HAIRCUT, meal), (Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")),
-                     (Order("r1", "res1", "haircut", _at(9, 10), NEAR),
-                      Order("r2", "res2", "meal", _at(14, 14.5), NEAR)),
-                     (Volunteer("v1", HOME, max_minutes=70),), (), Settings(time_step_minutes=15))
+    mp = MenuProblem(
+        (HAIRCUT, meal),
+        (Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")),
+        (Order("r1", "res1", "haircut", _at(9, 10), NEAR), Order("r2", "res2", "meal", _at(14, 14.5), NEAR)),
+        (Volunteer("v1", HOME, max_minutes=70),),
+        (),
+        Settings(time_step_minutes=15),
+    )
     c = compile_people(menu_to_problem(mp)[0])
     ap = c.arcs
     data = arc_data(ap, SPEED)

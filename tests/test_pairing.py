@@ -153,12 +153,7 @@ def test_weekly_minutes_limit() -> None:
     )
     assert len(run(p).pairs) == 1
     assert (
-        len(
-            run(
-                dataclasses.replace(p, volunteers=(dataclasses.replace(p.volunteers[0], max_minutes=120),))
-            ).pairs
-        )
-        == 2
+        len(run(dataclasses.replace(p, volunteers=(dataclasses.replace(p.volunteers[0], max_minutes=120),))).pairs) == 2
     )
 
 
@@ -177,27 +172,19 @@ def test_max_beneficiaries() -> None:
     bens = tuple(ben(f"b{i}", weekly=long_day) for i in range(4))
     assert len(run(problem((vol("v", weekly=long_day),), bens)).pairs) == 1  # default: one-to-one
     r = run(problem((vol("v", weekly=long_day),), bens, max_beneficiaries={"v": 3}))
-    assert (
-        len(r.pairs) == 3
-        and len(r.unpaired) == 1
-        and r.unpaired[next(iter(r.unpaired))].reasons == {"busy": 1}
-    )
+    assert len(r.pairs) == 3 and len(r.unpaired) == 1 and r.unpaired[next(iter(r.unpaired))].reasons == {"busy": 1}
 
 
 def test_visits_do_not_overlap() -> None:
     p = problem((vol("v"),), (ben("b1", minutes=90), ben("b2", minutes=60)), max_beneficiaries={"v": 2})
     r = run(p)
     assert len(r.pairs) == 1  # 150 minutes of visits in a 120-minute window
-    assert (
-        r.pairs[0].beneficiary == "b2"
-    )  # the same weight: the better fit (more shared time beyond the visit)
+    assert r.pairs[0].beneficiary == "b2"  # the same weight: the better fit (more shared time beyond the visit)
 
 
 def test_travel_between_homes() -> None:
     window = (WeeklyRule((2,), time(16), time(18)),)
-    near = problem(
-        (vol("v", weekly=window),), (ben("b1"), ben("b2", location=east(0.0))), max_beneficiaries={"v": 2}
-    )
+    near = problem((vol("v", weekly=window),), (ben("b1"), ben("b2", location=east(0.0))), max_beneficiaries={"v": 2})
     assert len(run(near).pairs) == 2  # same home: back to back
     far = problem(
         (vol("v", weekly=window, location=east(1.0)),),
@@ -258,9 +245,7 @@ def test_most_vulnerable_and_longest_waiting_first() -> None:
 def test_existing_pairs_are_kept_over_better_fit() -> None:
     p = problem((vol("close"), vol("current", location=east(1.5))), (ben("b"),), existing=(("current", "b"),))
     r = run(p)
-    assert (
-        pairs(r) == {("current", "b")} and r.kept == (("current", "b"),) and r.new == () and r.dropped == ()
-    )
+    assert pairs(r) == {("current", "b")} and r.kept == (("current", "b"),) and r.new == () and r.dropped == ()
 
 
 def test_existing_pair_dropped_when_it_breaks_a_rule() -> None:
@@ -371,13 +356,9 @@ def test_verify_reports_broken_rules() -> None:
     )
     rules = sorted(x.rule for x in verify_pairing(p, bad))
     assert rules == ["capacity", "double_booking", "skill", "workload"]
-    off = PairingResult(
-        Status.FEASIBLE, pairs=(Pair("v", "b1", 2, time(16, 5), time(17, 5)),), new=(("v", "b1"),)
-    )
+    off = PairingResult(Status.FEASIBLE, pairs=(Pair("v", "b1", 2, time(16, 5), time(17, 5)),), new=(("v", "b1"),))
     assert [x.rule for x in verify_pairing(p, off)] == ["slot"]
-    wrong_len = PairingResult(
-        Status.FEASIBLE, pairs=(Pair("v", "b1", 2, time(16), time(16, 30)),), new=(("v", "b1"),)
-    )
+    wrong_len = PairingResult(Status.FEASIBLE, pairs=(Pair("v", "b1", 2, time(16), time(16, 30)),), new=(("v", "b1"),))
     assert [x.rule for x in verify_pairing(p, wrong_len)] == ["slot"]
     books = PairingResult(Status.FEASIBLE, pairs=(Pair("v", "b1", 2, time(16), time(17)),))
     assert [x.rule for x in verify_pairing(p, books)] == ["existing"]
@@ -405,9 +386,7 @@ def test_model_errors_name_object_and_field() -> None:
 
 def test_json_round_trip() -> None:
     p = generate_pairing(40, 20, seed=3)
-    p = dataclasses.replace(
-        p, weights=PairingWeights(per_km=2.5, groups={"child": 40}), extra={"note": [1, 2]}
-    )
+    p = dataclasses.replace(p, weights=PairingWeights(per_km=2.5, groups={"child": 40}), extra={"note": [1, 2]})
     text = dumps_pairing_problem(p)
     assert json.loads(text)["pairing"]["today"] == "2026-12-07"
     assert loads_pairing_problem(text) == p
@@ -453,9 +432,7 @@ def test_json_round_trip() -> None:
 def test_json_refusals(edit: object, message: str) -> None:
     d = json.loads(dumps_pairing_problem(generate_pairing(3, 2, seed=0, history=False)))
     edit(d)  # type: ignore[operator]
-    with pytest.raises(
-        FormatError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
-    ):
+    with pytest.raises(FormatError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         loads_pairing_problem(json.dumps(d))
 
 

@@ -46,20 +46,19 @@ def brute_force_coverage(p: Problem) -> float:
     best = 0.0
     for starts in itertools.product(*(_starts(p, t) for t in tids)):
         start_of = dict(zip(tids, starts, strict=True))
-        per_vol = [list(itertools.chain.from_iterable(itertools.combinations(tids, k)
-                                                      for k in range(len(tids) + 1)))
-                   for _ in p.volunteers]
+        per_vol = [
+            list(itertools.chain.from_iterable(itertools.combinations(tids, k) for k in range(len(tids) + 1)))
+            for _ in p.volunteers
+        ]
         for choice in itertools.product(*per_vol):
-            asg = [Assignment(v.id, t, start_of[t]) for v, ts in zip(p.volunteers, choice, strict=True)
-                   for t in ts]
+            asg = [Assignment(v.id, t, start_of[t]) for v, ts in zip(p.volunteers, choice, strict=True) for t in ts]
             cov = sum(p.task(a.task).priority for a in asg)
             if cov <= best:
                 continue
             filled = {t: 0 for t in tids}
             for a in asg:
                 filled[a.task] += 1
-            short = {t: Shortfall(t, p.task(t).headcount - n) for t, n in filled.items()
-                     if n < p.task(t).headcount}
+            short = {t: Shortfall(t, p.task(t).headcount - n) for t, n in filled.items() if n < p.task(t).headcount}
             if not verify(p, Result(Status.FEASIBLE, assignments=tuple(asg), unassigned=short)):
                 best = cov
     return best

@@ -49,8 +49,13 @@ def test_reliability_lies_between_prior_and_mean(xs):  # type: ignore[no-untyped
 
 
 def test_apply_ratings_to_a_problem_and_a_menu():
-    p = Problem(volunteers=(Volunteer("a", Location(0, 0), rating=2.0), Volunteer("b", Location(0, 0)),
-                            Volunteer("o1", Location(0, 0), extra={"provider": "c"})))
+    p = Problem(
+        volunteers=(
+            Volunteer("a", Location(0, 0), rating=2.0),
+            Volunteer("b", Location(0, 0)),
+            Volunteer("o1", Location(0, 0), extra={"provider": "c"}),
+        )
+    )
     q = apply_ratings(p, stars("a", 5) + stars("c", 1, 1))
     assert [v.rating for v in q.volunteers] == [pytest.approx(25 / 6), None, pytest.approx(22 / 7)]
     mp = MenuProblem(volunteers=(Volunteer("a", Location(0, 0)),), ratings=tuple(stars("a", 5)))
@@ -62,17 +67,22 @@ def test_ratings_weigh_the_next_dispatch():
     t0 = datetime(2026, 12, 5, 9, tzinfo=UTC)
     w = TimeWindow(t0, t0 + timedelta(hours=1))
     item = ServiceItem("visit", "Home visit", "companionship", 60)
-    mp = MenuProblem((item,), (Offer("oa", "a", "visit"), Offer("ob", "b", "visit")),
-                     (Order("r1", "res1", "visit", w, Location(0, 0)),),
-                     (Volunteer("a", Location(0, 0)), Volunteer("b", Location(0, 0.001))))
+    mp = MenuProblem(
+        (item,),
+        (Offer("oa", "a", "visit"), Offer("ob", "b", "visit")),
+        (Order("r1", "res1", "visit", w, Location(0, 0)),),
+        (Volunteer("a", Location(0, 0)), Volunteer("b", Location(0, 0.001))),
+    )
     first = menu_solve(mp, time_limit=5)
     assert [a.provider for a in first.assignments] == ["a"]  # nearer
     second = menu_solve(apply_ratings(mp, stars("a", 1, 2, 1)), time_limit=5)
     assert [a.provider for a in second.assignments] == ["b"]
 
 
-@pytest.mark.parametrize(("hours", "level"), [(0, 0), (99.9, 0), (100, 1), (299, 1), (300, 2), (600, 3),
-                                               (1000, 4), (1499, 4), (1500, 5), (10_000, 5)])
+@pytest.mark.parametrize(
+    ("hours", "level"),
+    [(0, 0), (99.9, 0), (100, 1), (299, 1), (300, 2), (600, 3), (1000, 4), (1499, 4), (1500, 5), (10_000, 5)],
+)
 def test_national_star_levels(hours, level):  # type: ignore[no-untyped-def]
     assert star_level(hours) == level
 

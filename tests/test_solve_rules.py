@@ -52,16 +52,14 @@ def run(p: Problem) -> dict[str, list[str]]:
 
 
 def test_skill_level_decides() -> None:
-    p = Problem((vol("low", skills={"care": 1}), vol("high", skills={"care": 2})),
-                (task("t", skills={"care": 2}),))
+    p = Problem((vol("low", skills={"care": 1}), vol("high", skills={"care": 2})), (task("t", skills={"care": 2}),))
     assert run(p) == {"t": ["high"]}
 
 
 def test_composition_needs_one_first_aider() -> None:
     # two places, one must hold first_aid; only one of the three has it
     vs = (vol("a"), vol("b"), vol("fa", skills={"first_aid": 1}, location=Location(30.62, 114.30)))
-    p = Problem(vs, (task("t", headcount=2, min_headcount=2,
-                          requirements=(Requirement("first_aid", 1, 1),)),))
+    p = Problem(vs, (task("t", headcount=2, min_headcount=2, requirements=(Requirement("first_aid", 1, 1),)),))
     got = run(p)
     assert "fa" in got["t"] and len(got["t"]) == 2
 
@@ -75,33 +73,41 @@ def test_composition_impossible_leaves_task_empty() -> None:
 
 def test_certificate_expiry_on_end_date() -> None:
     # the task ends 2026-12-05 10:00 UTC; expiring that day is still valid
-    vs = (vol("exp_before", certificates={"safety": date(2026, 12, 4)}),
-          vol("exp_same_day", certificates={"safety": date(2026, 12, 5)}, location=Location(30.7, 114.3)))
+    vs = (
+        vol("exp_before", certificates={"safety": date(2026, 12, 4)}),
+        vol("exp_same_day", certificates={"safety": date(2026, 12, 5)}, location=Location(30.7, 114.3)),
+    )
     p = Problem(vs, (task("t", certificates=("safety",)),))
     assert run(p) == {"t": ["exp_same_day"]}
 
 
 def test_certificate_local_date_in_time_zone() -> None:
     # 23:00-23:30 UTC on the 5th is 07:00 on the 6th in Shanghai: expiry on the 5th is too early
-    p = Problem((vol("v", certificates={"safety": date(2026, 12, 5)}),),
-                (Task("t", HOME, TimeWindow(at(23), at(23, 30)), certificates=("safety",)),),
-                Settings(timezone="Asia/Shanghai"))
+    p = Problem(
+        (vol("v", certificates={"safety": date(2026, 12, 5)}),),
+        (Task("t", HOME, TimeWindow(at(23), at(23, 30)), certificates=("safety",)),),
+        Settings(timezone="Asia/Shanghai"),
+    )
     r = solve(p, time_limit=5)
     assert r.assignments == ()
     assert r.unassigned["t"].reasons["certificate"] == 1
 
 
 def test_attribute_any_allowed_value() -> None:
-    vs = (vol("zh", attributes={"language": {"zh"}}), vol("yue", attributes={"language": {"zh", "yue"}},
-                                                           location=Location(30.7, 114.3)))
+    vs = (
+        vol("zh", attributes={"language": {"zh"}}),
+        vol("yue", attributes={"language": {"zh", "yue"}}, location=Location(30.7, 114.3)),
+    )
     p = Problem(vs, (task("t", attributes={"language": frozenset({"yue", "en"})}),))
     assert run(p) == {"t": ["yue"]}
 
 
 def test_availability_weekly_rule_in_problem_zone() -> None:
     # Saturday 09:00-12:00 Shanghai is 01:00-04:00 UTC
-    vs = (vol("sat_morning", weekly=(WeeklyRule((6,), time(9), time(12)),)),
-          vol("sun_only", weekly=(WeeklyRule((7,), time(0), time(0)),)))
+    vs = (
+        vol("sat_morning", weekly=(WeeklyRule((6,), time(9), time(12)),)),
+        vol("sun_only", weekly=(WeeklyRule((7,), time(0), time(0)),)),
+    )
     p = Problem(vs, (Task("t", HOME, TimeWindow(at(2), at(3))),), Settings(timezone="Asia/Shanghai"))
     assert run(p) == {"t": ["sat_morning"]}
 
@@ -121,10 +127,22 @@ def test_no_double_booking_overlap() -> None:
 def test_travel_time_between_sites() -> None:
     far = Location(30.60, 114.40)  # ~9.6 km east: 39 minutes at 15 km/h
     vs = (vol("v", location=Location(30.60, 114.35)),)
-    p = Problem(vs, (task("a", 9, 10), Task("b", far, TimeWindow(at(10, 15), at(11))),))
+    p = Problem(
+        vs,
+        (
+            task("a", 9, 10),
+            Task("b", far, TimeWindow(at(10, 15), at(11))),
+        ),
+    )
     r = solve(p, time_limit=5)
     assert len(r.assignments) == 1
-    p2 = Problem(vs, (task("a", 9, 10), Task("b", far, TimeWindow(at(10, 45), at(11, 30))),))
+    p2 = Problem(
+        vs,
+        (
+            task("a", 9, 10),
+            Task("b", far, TimeWindow(at(10, 45), at(11, 30))),
+        ),
+    )
     assert run(p2) == {"a": ["v"], "b": ["v"]}
 
 
@@ -159,8 +177,7 @@ def test_headcount_upper_bound() -> None:
 
 def test_flexible_start_shared_by_assignees() -> None:
     # a available 9-10, b available 9:30-10:30; the 9-11 window, 30 minutes, two people: 9:30 only
-    vs = (vol("a", availability=(win(9, 10),)),
-          vol("b", availability=(TimeWindow(at(9, 30), at(10, 30)),)))
+    vs = (vol("a", availability=(win(9, 10),)), vol("b", availability=(TimeWindow(at(9, 30), at(10, 30)),)))
     t = Task("t", HOME, win(9, 11), duration=timedelta(minutes=30), headcount=2, min_headcount=2)
     p = Problem(vs, (t,))
     r = solve(p, time_limit=5)

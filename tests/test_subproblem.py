@@ -14,8 +14,16 @@ from vmatch.solvers.subproblem import Restrictor, restrict
 def _same(a, b) -> None:  # type: ignore[no-untyped-def]
     pa, pb = a.problem, b.problem
     assert np.array_equal(a.arcs, b.arcs) and np.array_equal(a.jobs, b.jobs) and np.array_equal(a.fixed, b.fixed)
-    for f in ("arc_agent", "arc_job", "arc_load", "agent_capacity", "job_min", "job_max", "job_group",
-              "group_required"):
+    for f in (
+        "arc_agent",
+        "arc_job",
+        "arc_load",
+        "agent_capacity",
+        "job_min",
+        "job_max",
+        "job_group",
+        "group_required",
+    ):
         assert np.array_equal(getattr(pa, f), getattr(pb, f)), f
     for f in ("cliques", "composition", "capacity", "pinned"):
         ra, rb = getattr(pa, f), getattr(pb, f)
@@ -108,8 +116,12 @@ def test_rows_of_arcs_is_the_incidence_transpose() -> None:
     rng = np.random.default_rng(0)
     for _ in range(50):
         n = int(rng.integers(1, 30))
-        rows = csr_from_lists([rng.choice(n, size=int(rng.integers(0, min(n, 5) + 1)), replace=False)
-                               for _ in range(int(rng.integers(0, 20)))])
+        rows = csr_from_lists(
+            [
+                rng.choice(n, size=int(rng.integers(0, min(n, 5) + 1)), replace=False)
+                for _ in range(int(rng.integers(0, 20)))
+            ]
+        )
         t = incidence(rows, n).T.tocsr()
         ptr, idx = rows_of_arcs(rows, n)
         assert np.array_equal(ptr, t.indptr) and np.array_equal(idx, t.indices)
@@ -125,8 +137,9 @@ def test_scarcity_preference_ranks_agents_by_demand(seed: int) -> None:
     base = preference(ap)
     cand = np.bincount(ap.arc_job, minlength=ap.n_jobs).astype(np.float64)
     per_place = cand[ap.arc_job] / np.maximum(1, ap.job_max[ap.arc_job])
-    demand = np.bincount(ap.arc_agent, weights=np.abs(ap.levels[0].coef) / np.maximum(1.0, per_place),
-                         minlength=ap.n_agents)
+    demand = np.bincount(
+        ap.arc_agent, weights=np.abs(ap.levels[0].coef) / np.maximum(1.0, per_place), minlength=ap.n_agents
+    )
     d = demand[ap.arc_agent]
     i, j = np.triu_indices(min(ap.n_arcs, 400), k=1)
     lower = d[i] < d[j]

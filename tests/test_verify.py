@@ -32,9 +32,7 @@ def vol(vid: str = "v1", **kw: Any) -> Volunteer:
     return Volunteer(vid, **kw)
 
 
-def task(
-    tid: str = "t1", start: datetime = T9, dur: int | None = 60, window: int | None = None, **kw: Any
-) -> Task:
+def task(tid: str = "t1", start: datetime = T9, dur: int | None = 60, window: int | None = None, **kw: Any) -> Task:
     kw.setdefault("location", A)
     span = window if window is not None else (dur or 60)
     return Task(
@@ -242,9 +240,7 @@ def test_weekly_rule_to_midnight_joins_next_day() -> None:
     p = prob([v], [task(start=at(23), dur=120)])  # Sat 23:00 - Sun 01:00
     assert got(p, res(("v1", "t1", at(23)))) == []
     v2 = vol(weekly=(WeeklyRule((6,), time(20), time(23, 59)), WeeklyRule((7,), time(0), time(2))))
-    assert got(prob([v2], [task(start=at(23), dur=120)]), res(("v1", "t1", at(23)))) == [
-        ("availability", "v1", "t1")
-    ]
+    assert got(prob([v2], [task(start=at(23), dur=120)]), res(("v1", "t1", at(23)))) == [("availability", "v1", "t1")]
 
 
 def test_weekly_rule_on_a_dst_day() -> None:
@@ -280,9 +276,7 @@ def test_double_booking_with_travel() -> None:
     same = task("t2", start=at(10), dur=60)
     assert got(prob([v], [t1, same]), res(("v1", "t1", at(9)), ("v1", "t2", at(10)))) == []
     far = task("t2", start=at(10), dur=60, location=B)
-    assert got(prob([v], [t1, far]), res(("v1", "t1", at(9)), ("v1", "t2", at(10)))) == [
-        ("double_booking", "v1", "t2")
-    ]
+    assert got(prob([v], [t1, far]), res(("v1", "t1", at(9)), ("v1", "t2", at(10)))) == [("double_booking", "v1", "t2")]
     for mm, ok in [(17, False), (18, True)]:  # 4.448 km at 15 km/h: 17.8 -> 18 min
         far2 = task("t2", start=at(10, mm), dur=60, location=B)
         r = res(("v1", "t1", at(9)), ("v1", "t2", at(10, mm)))
@@ -412,8 +406,7 @@ def instances(draw: Any) -> tuple[Problem, Result]:
     coord = st.floats(-0.05, 0.05, allow_nan=False)
     lim = st.one_of(st.none(), st.floats(0.0, 8.0, allow_nan=False))
     vols = [
-        Volunteer(f"v{i}", Location(30 + draw(coord), 114 + draw(coord)), max_distance_km=draw(lim))
-        for i in range(nv)
+        Volunteer(f"v{i}", Location(30 + draw(coord), 114 + draw(coord)), max_distance_km=draw(lim)) for i in range(nv)
     ]
     tasks = [
         Task(
@@ -485,9 +478,7 @@ def test_ten_thousand_assignments_only_expected_rules() -> None:
     tasks = []
     for j in range(2500):
         s = base + timedelta(days=rng.randrange(7), hours=8 + rng.randrange(10))
-        tasks.append(
-            task(f"t{j}", start=s, dur=60, window=120, headcount=4, location=Location(30.05, 114.05))
-        )
+        tasks.append(task(f"t{j}", start=s, dur=60, window=120, headcount=4, location=Location(30.05, 114.05)))
     asg = [(f"v{(4 * j + k) % 5000}", t.id, t.window.start) for j, t in enumerate(tasks) for k in range(4)]
     p = prob(vols, tasks, timezone="Asia/Shanghai", max_distance_km=20.0)
     r = res(*asg)

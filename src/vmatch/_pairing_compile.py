@@ -74,9 +74,7 @@ class PairingCompiled:
     def relaxed(self) -> ArcProblem:
         """The arc problem with every volunteer limit as a count (load 1, capacity ``k_eff``)."""
         ap = self.arcs
-        return dataclasses.replace(
-            ap, arc_load=np.ones(ap.n_arcs, np.int64), agent_capacity=self.k_eff.copy()
-        )
+        return dataclasses.replace(ap, arc_load=np.ones(ap.n_arcs, np.int64), agent_capacity=self.k_eff.copy())
 
 
 def _top_sum(seg: I64, val: I64, k: I64, n: int) -> I64:
@@ -119,9 +117,7 @@ def _existing(pp: PairingProblem, pe: PairElig) -> B:
     nb = len(pp.beneficiaries)
     if not pp.existing:
         return np.zeros(len(pe.v), bool)
-    keys = np.asarray(
-        [pp.volunteer_index(a) * nb + pp.beneficiary_index(c) for a, c in pp.existing], np.int64
-    )
+    keys = np.asarray([pp.volunteer_index(a) * nb + pp.beneficiary_index(c) for a, c in pp.existing], np.int64)
     return np.isin(pe.v * nb + pe.b, keys)
 
 

@@ -184,10 +184,7 @@ def pair_eligibility(pp: PairingProblem) -> PairElig:
             vw[k] if (k := (x.weekly, bool(x.availability))) in vw else vw.setdefault(k, volunteer_week(x))
             for x in pp.volunteers
         ],
-        [
-            bw[x.weekly] if x.weekly in bw else bw.setdefault(x.weekly, day_windows(x.weekly))
-            for x in pp.beneficiaries
-        ],
+        [bw[x.weekly] if x.weekly in bw else bw.setdefault(x.weekly, day_windows(x.weekly)) for x in pp.beneficiaries],
         minutes.tolist(),
         pp.settings.time_step_minutes,
     )

@@ -113,9 +113,7 @@ def improve(
                 if len(vs) >= size or n_arcs >= max_arcs:
                     break
         va = np.concatenate([vord[vptr[v] : vptr[v + 1]] for v in vs])
-        free_b = (served[ap.arc_job[va]] < 0) | np.isin(
-            ap.arc_agent[np.maximum(served[ap.arc_job[va]], 0)], vs
-        )
+        free_b = (served[ap.arc_job[va]] < 0) | np.isin(ap.arc_agent[np.maximum(served[ap.arc_job[va]], 0)], vs)
         sub = va[free_b]
         if not len(sub):
             continue

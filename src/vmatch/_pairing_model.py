@@ -40,9 +40,7 @@ def _is_date(x: object) -> bool:
     return isinstance(x, date) and not isinstance(x, datetime)
 
 
-def _value_sets(
-    kind: str, oid: str, fld: str, m: Mapping[str, Iterable[str]]
-) -> Mapping[str, frozenset[str]]:
+def _value_sets(kind: str, oid: str, fld: str, m: Mapping[str, Iterable[str]]) -> Mapping[str, frozenset[str]]:
     if not isinstance(m, Mapping):
         raise fail(kind, oid, fld, "must be a mapping of key to allowed values")
     out: dict[str, frozenset[str]] = {}
@@ -236,9 +234,7 @@ class PairingProblem:
         seen: dict[str, str] = {}
         for vid, bid in self.existing:
             if bid in seen:
-                raise ModelError(
-                    f"beneficiary {bid!r}: field 'existing' pairs it with both {seen[bid]!r} and {vid!r}"
-                )
+                raise ModelError(f"beneficiary {bid!r}: field 'existing' pairs it with both {seen[bid]!r} and {vid!r}")
             seen[bid] = vid
         for fld in ("dissolved", "forbidden"):
             clash = sorted(set(self.existing) & set(getattr(self, fld)))

@@ -139,9 +139,7 @@ class Scheduler:
             return None
         for b, free in easy:
             s = next(
-                x
-                for x in free
-                if not any(clash(x, x + m[b], s2, e2, self.travel(b, b2)) for s2, e2, b2 in placed)
+                x for x in free if not any(clash(x, x + m[b], s2, e2, self.travel(b, b2)) for s2, e2, b2 in placed)
             )
             placed.append((s, s + m[b], b))
         return {b: s for s, _, b in placed}

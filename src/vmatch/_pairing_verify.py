@@ -50,9 +50,7 @@ def _minute(t: time, end: bool = False) -> int:
 def _spans(rules: Iterable[WeeklyRule]) -> list[tuple[int, int]]:
     """Merged week-minute spans of weekly rules (touching spans join)."""
     raw = sorted(
-        ((d - 1) * _DAY + _minute(r.start), (d - 1) * _DAY + _minute(r.end, True))
-        for r in rules
-        for d in r.days
+        ((d - 1) * _DAY + _minute(r.start), (d - 1) * _DAY + _minute(r.end, True)) for r in rules for d in r.days
     )
     out: list[list[int]] = []
     for s, e in raw:
@@ -109,9 +107,7 @@ def _pair_rules(p: PairingProblem, v: Volunteer, b: Beneficiary) -> list[tuple[s
     return bad
 
 
-def _volunteer_rules(
-    p: PairingProblem, v: Volunteer, visits: list[tuple[int, int, Beneficiary]]
-) -> list[Violation]:
+def _volunteer_rules(p: PairingProblem, v: Volunteer, visits: list[tuple[int, int, Beneficiary]]) -> list[Violation]:
     out = []
     if len(visits) > p.capacity(v.id):
         out.append(
@@ -125,9 +121,7 @@ def _volunteer_rules(
     total = sum(e - s for s, e, _ in visits)
     if v.max_minutes is not None and total > v.max_minutes:
         out.append(
-            Violation(
-                "workload", v.id, None, f"volunteer {v.id} visits {total} min a week, over {v.max_minutes}"
-            )
+            Violation("workload", v.id, None, f"volunteer {v.id} visits {total} min a week, over {v.max_minutes}")
         )
     if v.max_minutes_per_day is not None:
         for d in range(7):
@@ -188,9 +182,7 @@ def verify_pairing(problem: PairingProblem, result: PairingResult) -> list[Viola
             e = s + b.minutes_per_week
             if not _available(v, s, e):
                 out.append(
-                    Violation(
-                        "availability", v.id, b.id, f"volunteer {v.id} is not free for the visit to {b.id}"
-                    )
+                    Violation("availability", v.id, b.id, f"volunteer {v.id} is not free for the visit to {b.id}")
                 )
             visits.setdefault(v.id, []).append((s, e, b))
         out.extend(Violation(rule, v.id, b.id, msg) for rule, msg in _pair_rules(p, v, b))

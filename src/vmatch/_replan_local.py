@@ -83,8 +83,11 @@ class Eligibility:
         tb, p = self.tb, self.p
         if not tids or not tb.nv:
             return []
-        vi = (np.arange(tb.nv, dtype=np.int64) if vids is None
-              else np.asarray(sorted(self.vi[v] for v in vids if v in self.vi), np.int64))
+        vi = (
+            np.arange(tb.nv, dtype=np.int64)
+            if vids is None
+            else np.asarray(sorted(self.vi[v] for v in vids if v in self.vi), np.int64)
+        )
         ti = np.asarray(sorted(self.ti[t] for t in tids if t in self.ti), np.int64)
         if not len(vi) or not len(ti):
             return []
@@ -102,16 +105,20 @@ class Eligibility:
         for k in range(int(n_starts.max()) if len(v) else 0):
             live = np.flatnonzero((k < n_starts) & ~ok)
             st = tb.tws[t[live]] + k * p.settings.time_step_minutes
-            ok[live] = el.available_ok(tb, v[live], st, st + dur[live]) & el.certificate_ok(tb, v[live], t[live],
-                                                                                             st + dur[live])
+            ok[live] = el.available_ok(tb, v[live], st, st + dur[live]) & el.certificate_ok(
+                tb, v[live], t[live], st + dur[live]
+            )
         ok &= el.workload_ok(tb, v, dur)
         vs, ts = p.volunteers, p.tasks
-        return [(vs[a].id, ts[b].id, float(d)) for a, b, d in zip(v[ok].tolist(), t[ok].tolist(), km[ok].tolist(),
-                                                                   strict=True)]
+        return [
+            (vs[a].id, ts[b].id, float(d))
+            for a, b, d in zip(v[ok].tolist(), t[ok].tolist(), km[ok].tolist(), strict=True)
+        ]
 
 
-def _neighbourhood(el_: Eligibility, plan: Plan, short: Collection[str], seeds: Iterable[str],
-                   freed: Iterable[str], max_free: int) -> list[str]:
+def _neighbourhood(
+    el_: Eligibility, plan: Plan, short: Collection[str], seeds: Iterable[str], freed: Iterable[str], max_free: int
+) -> list[str]:
     by_vol: dict[str, list[str]] = {}
     for v, t, _ in plan:
         by_vol.setdefault(v, []).append(t)
@@ -150,27 +157,49 @@ def _sub_problem(el_: Eligibility, plan: Plan, free: list[str]) -> tuple[Problem
             s = fixed[task.id][0][1]
             dur = task.window.end - task.window.start if task.duration is None else task.duration
             # the planned occurrence, full with its pinned assignees: nobody else can join it
-            tasks.append(Task(task.id, task.location, TimeWindow(s, s + dur), headcount=len(fixed[task.id]),
-                              priority=task.priority, category=task.category, requester=task.requester))
+            tasks.append(
+                Task(
+                    task.id,
+                    task.location,
+                    TimeWindow(s, s + dur),
+                    headcount=len(fixed[task.id]),
+                    priority=task.priority,
+                    category=task.category,
+                    requester=task.requester,
+                )
+            )
     pinned = [(v, t) for t, vs in fixed.items() for v, _ in vs]
     pinned += [(v, t) for v, t in p.pinned if v in vols and t in fset]
     forbidden = [(v, t) for v, t in p.forbidden if v in vols and t in fset]
     prefs = {k: s for k, s in p.preferences.items() if k[0] in vols and (k[1] in fset or k[1] in fixed)}
     extra = {"same_person": {k: d for k, d in person_groups(p).items() if vols & set(d["volunteers"])}}
-    sub = Problem(volunteers, tuple(tasks), p.settings, tuple(pinned), tuple(forbidden), prefs,
-                  tuple(x for x in p.previous if x[0] in vols), extra)
+    sub = Problem(
+        volunteers,
+        tuple(tasks),
+        p.settings,
+        tuple(pinned),
+        tuple(forbidden),
+        prefs,
+        tuple(x for x in p.previous if x[0] in vols),
+        extra,
+    )
     # candidate pairs: volunteers near the free tasks, and the fixed pairs (nothing else can serve)
     vi = {v.id: i for i, v in enumerate(volunteers)}
     ti = {t.id: i for i, t in enumerate(tasks)}
     tb = el.Tables(sub)
     v0, t0 = near_pairs(tb, np.arange(len(volunteers), dtype=np.int64), np.arange(len(fset), dtype=np.int64))
-    v1 = np.fromiter((vi[v] for v, _ in pinned[:sum(len(x) for x in fixed.values())]), np.int64)
-    t1 = np.fromiter((ti[t] for _, t in pinned[:sum(len(x) for x in fixed.values())]), np.int64)
+    v1 = np.fromiter((vi[v] for v, _ in pinned[: sum(len(x) for x in fixed.values())]), np.int64)
+    t1 = np.fromiter((ti[t] for _, t in pinned[: sum(len(x) for x in fixed.values())]), np.int64)
     return sub, fset, (np.concatenate([v0, v1]), np.concatenate([t0, t1]))
 
 
-def plan_result(p: Problem, assignments: Sequence[Assignment], objective: Objective,
-                unassigned: dict[str, Shortfall], stats: dict[str, Any]) -> Result:
+def plan_result(
+    p: Problem,
+    assignments: Sequence[Assignment],
+    objective: Objective,
+    unassigned: dict[str, Shortfall],
+    stats: dict[str, Any],
+) -> Result:
     """A FEASIBLE :class:`Result` for a plan assembled outside the solver: levels valued, bounds unknown."""
     vi = {v.id: i for i, v in enumerate(p.volunteers)}
     ti = {t.id: i for i, t in enumerate(p.tasks)}
@@ -187,21 +216,41 @@ def plan_result(p: Problem, assignments: Sequence[Assignment], objective: Object
     spread = load_spread(p, av, load)
     value = {k: float(v.sum()) for k, v in coef.items()}
     value["fairness"] = spread["load_max_share"]
-    levels = tuple(LevelResult(name, TERMS[name][0], value.get(name, math.nan), math.nan)
-                   for (name,) in objective.levels())
+    levels = tuple(
+        LevelResult(name, TERMS[name][0], value.get(name, math.nan), math.nan) for (name,) in objective.levels()
+    )
     filled = np.bincount(at, minlength=len(p.tasks))
-    breakdown = {"coverage": value["coverage"], "places_filled": float(len(av)),
-                 "places_asked": float(sum(t.headcount for t in p.tasks)), "tasks_served": float((filled > 0).sum()),
-                 "tasks": float(len(p.tasks)), "travel_km": value["travel"], "preference": value["preference"],
-                 "continuity": value["continuity"], "reliability": value["reliability"], "equity": value["equity"],
-                 **spread}
+    breakdown = {
+        "coverage": value["coverage"],
+        "places_filled": float(len(av)),
+        "places_asked": float(sum(t.headcount for t in p.tasks)),
+        "tasks_served": float((filled > 0).sum()),
+        "tasks": float(len(p.tasks)),
+        "travel_km": value["travel"],
+        "preference": value["preference"],
+        "continuity": value["continuity"],
+        "reliability": value["reliability"],
+        "equity": value["equity"],
+        **spread,
+    }
     obj = levels[0].value if levels else math.nan
     return Result(Status.FEASIBLE, obj, math.nan, tuple(assignments), unassigned, breakdown, levels, stats)
 
 
-def local_replan(p: Problem, previous: Result, plan: Plan, seeds: Iterable[str], freed: Iterable[str],
-                 objective: Objective, *, time_limit: float, seed: int, workers: int | None,
-                 max_free: int = 60, merge: int = 1) -> Result:
+def local_replan(
+    p: Problem,
+    previous: Result,
+    plan: Plan,
+    seeds: Iterable[str],
+    freed: Iterable[str],
+    objective: Objective,
+    *,
+    time_limit: float,
+    seed: int,
+    workers: int | None,
+    max_free: int = 60,
+    merge: int = 1,
+) -> Result:
     """Re-solve the neighbourhood of the events on ``p`` (the updated problem); see the module docstring.
 
     ``plan`` holds the previous assignments that survive the events; ``seeds`` the tasks that lost
@@ -214,17 +263,38 @@ def local_replan(p: Problem, previous: Result, plan: Plan, seeds: Iterable[str],
     sub, fset, cand = _sub_problem(elig, plan, free)
     t1 = time.perf_counter()
     in_sub = {t.id for t in sub.tasks}
-    res = solve_problem(sub, objective=objective, time_limit=max(0.2, time_limit - (t1 - t0)), seed=seed,
-                        workers=workers, hint=[x for x in plan if x[1] in in_sub], merge=merge, candidates=cand)
+    res = solve_problem(
+        sub,
+        objective=objective,
+        time_limit=max(0.2, time_limit - (t1 - t0)),
+        seed=seed,
+        workers=workers,
+        hint=[x for x in plan if x[1] in in_sub],
+        merge=merge,
+        candidates=cand,
+    )
     out = [Assignment(v, t, s) for v, t, s in plan if t not in fset]
     out += [a for a in res.assignments if a.task in fset]
     alive = {t.id for t in p.tasks}
     unassigned = {k: s for k, s in previous.unassigned.items() if k in alive and k not in fset}
     unassigned.update({k: s for k, s in res.unassigned.items() if k in fset})
-    stats = {"scope": "local", "free_tasks": len(fset), "sub_volunteers": len(sub.volunteers),
-             "sub_tasks": len(sub.tasks), "sub_status": res.status.value, "sub_arcs": res.stats.get("arcs"),
-             "neighbourhood_seconds": t1 - t0, "solver": res.stats.get("solver"),
-             "wall_seconds": time.perf_counter() - t0}
-    log.info("local replan: %d free tasks, %d volunteers, %d fixed tasks, sub %s in %.2fs", len(fset),
-             len(sub.volunteers), len(sub.tasks) - len(fset), res.status.value, time.perf_counter() - t0)
+    stats = {
+        "scope": "local",
+        "free_tasks": len(fset),
+        "sub_volunteers": len(sub.volunteers),
+        "sub_tasks": len(sub.tasks),
+        "sub_status": res.status.value,
+        "sub_arcs": res.stats.get("arcs"),
+        "neighbourhood_seconds": t1 - t0,
+        "solver": res.stats.get("solver"),
+        "wall_seconds": time.perf_counter() - t0,
+    }
+    log.info(
+        "local replan: %d free tasks, %d volunteers, %d fixed tasks, sub %s in %.2fs",
+        len(fset),
+        len(sub.volunteers),
+        len(sub.tasks) - len(fset),
+        res.status.value,
+        time.perf_counter() - t0,
+    )
     return plan_result(p, out, objective, unassigned, stats)

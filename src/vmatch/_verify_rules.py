@@ -68,17 +68,13 @@ def check_pair(v: Volunteer, t: Task, s_us: int, e_us: int, step_min: int, tz: t
         )
     for sk, lvl in t.skills.items():
         if v.skills.get(sk, 0) < lvl:
-            out.append(
-                Violation("skill", v.id, t.id, f"volunteer {v.id} lacks skill {sk} >= {lvl} for task {t.id}")
-            )
+            out.append(Violation("skill", v.id, t.id, f"volunteer {v.id} lacks skill {sk} >= {lvl} for task {t.id}"))
     if t.certificates:
         end_day = local_date(e_us, tz)
         for c in t.certificates:
             if c not in v.certificates:
                 out.append(
-                    Violation(
-                        "certificate", v.id, t.id, f"volunteer {v.id} lacks certificate {c} for task {t.id}"
-                    )
+                    Violation("certificate", v.id, t.id, f"volunteer {v.id} lacks certificate {c} for task {t.id}")
                 )
                 continue
             exp = v.certificates[c]
@@ -93,9 +89,7 @@ def check_pair(v: Volunteer, t: Task, s_us: int, e_us: int, step_min: int, tz: t
                 )
     for key, allowed in t.attributes.items():
         if not v.attributes.get(key, frozenset()) & allowed:
-            out.append(
-                Violation("attribute", v.id, t.id, f"volunteer {v.id} holds no allowed {key} for task {t.id}")
-            )
+            out.append(Violation("attribute", v.id, t.id, f"volunteer {v.id} holds no allowed {key} for task {t.id}"))
     return out
 
 
@@ -108,19 +102,13 @@ def check_task(
     starts = {s for _, s in assignees if s is not None}
     if len(starts) > 1:
         out.append(
-            Violation(
-                "start", None, t.id, f"the assignees of task {t.id} start at {len(starts)} different times"
-            )
+            Violation("start", None, t.id, f"the assignees of task {t.id} start at {len(starts)} different times")
         )
     if n > t.headcount:
-        out.append(
-            Violation("headcount", None, t.id, f"task {t.id} has {n} assignees, head-count {t.headcount}")
-        )
+        out.append(Violation("headcount", None, t.id, f"task {t.id} has {n} assignees, head-count {t.headcount}"))
     if 0 < n < t.min_headcount:
         out.append(
-            Violation(
-                "min_headcount", None, t.id, f"task {t.id} has {n} assignees, min_headcount {t.min_headcount}"
-            )
+            Violation("min_headcount", None, t.id, f"task {t.id} has {n} assignees, min_headcount {t.min_headcount}")
         )
     if n:
         for r in t.requirements:
@@ -137,11 +125,7 @@ def check_task(
     missing = t.headcount - n
     if missing > 0:
         if shortfall is None:
-            out.append(
-                Violation(
-                    "unassigned", None, t.id, f"task {t.id} misses {missing} places but is not reported"
-                )
-            )
+            out.append(Violation("unassigned", None, t.id, f"task {t.id} misses {missing} places but is not reported"))
         elif shortfall.missing != missing:
             out.append(
                 Violation(
@@ -152,9 +136,7 @@ def check_task(
                 )
             )
     elif shortfall is not None:
-        out.append(
-            Violation("unassigned", None, t.id, f"task {t.id} is at full head-count but reported unassigned")
-        )
+        out.append(Violation("unassigned", None, t.id, f"task {t.id} is at full head-count but reported unassigned"))
     return out
 
 
@@ -179,9 +161,7 @@ def check_volunteers(
             for s, e, t in occ:
                 if av is not None and not av.covers(s, e):
                     out.append(
-                        Violation(
-                            "availability", vid, t.id, f"task {t.id} lies outside the available time of {vid}"
-                        )
+                        Violation("availability", vid, t.id, f"task {t.id} lies outside the available time of {vid}")
                     )
         for (_, pe, pt), (ns, _, nt) in pairwise(occ):
             legs.append((vid, pe, ns, pt, nt))
@@ -226,9 +206,5 @@ def _double_booking(legs: list[tuple[str, int, int, Task, Task]], speed_kmh: flo
     for (vid, pe, ns, pt, nt), tm in zip(legs, travel, strict=True):
         if ns < pe + tm * US_PER_MIN:
             why = "overlaps" if ns < pe else f"starts before the {tm} min of travel from"
-            out.append(
-                Violation(
-                    "double_booking", vid, nt.id, f"for volunteer {vid}, task {nt.id} {why} task {pt.id}"
-                )
-            )
+            out.append(Violation("double_booking", vid, nt.id, f"for volunteer {vid}, task {nt.id} {why} task {pt.id}"))
     return out

@@ -102,8 +102,9 @@ class Level:
     def max_share(self, arcs: npt.NDArray[Any]) -> int:
         """Largest per-mille load share over agents with a denominator (0 when none)."""
         den = np.asarray(self.share_den, np.int64)
-        load = np.bincount(np.asarray(self.share_agent)[arcs], weights=np.asarray(self.share_load)[arcs],
-                           minlength=len(den)).astype(np.int64)
+        load = np.bincount(
+            np.asarray(self.share_agent)[arcs], weights=np.asarray(self.share_load)[arcs], minlength=len(den)
+        ).astype(np.int64)
         if self.share_base is not None:
             load = load + np.asarray(self.share_base, np.int64)
         ok = den > 0
@@ -170,13 +171,11 @@ class Rows:
         return Rows(indptr, new_index[self.indices[mask]], self.rhs.copy(), self.owner.copy())
 
 
-def csr_from_lists(rows: Sequence[Any], rhs: Sequence[int] | None = None,
-                   owner: Sequence[int] | None = None) -> Rows:
+def csr_from_lists(rows: Sequence[Any], rhs: Sequence[int] | None = None, owner: Sequence[int] | None = None) -> Rows:
     """Build :class:`Rows` from Python lists of arc indices."""
     lens = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    indices = (np.concatenate([np.asarray(r, dtype=np.int64) for r in rows])
-               if rows else np.zeros(0, dtype=np.int64))
+    indices = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, dtype=np.int64)
     r = np.asarray(rhs if rhs is not None else np.ones(len(rows)), dtype=np.int64)
     o = np.asarray(owner if owner is not None else -np.ones(len(rows)), dtype=np.int64)
     return Rows(indptr, indices.astype(np.int64), r, o)
@@ -235,22 +234,34 @@ class ArcProblem:
         if n and (aa.min() < 0 or aa.max() >= n_agents or aj.min() < 0 or aj.max() >= n_jobs):
             raise ValueError("arc endpoint out of range")
         load = np.ones(n, np.int64) if arc_load is None else np.asarray(arc_load, dtype=np.int64)
-        cap = (np.full(n_agents, -1, np.int64) if agent_capacity is None
-               else np.asarray(agent_capacity, dtype=np.int64))
+        cap = np.full(n_agents, -1, np.int64) if agent_capacity is None else np.asarray(agent_capacity, dtype=np.int64)
         jmin = np.ones(n_jobs, np.int64) if job_min is None else np.asarray(job_min, dtype=np.int64)
         jmax = np.ones(n_jobs, np.int64) if job_max is None else np.asarray(job_max, dtype=np.int64)
         grp = np.arange(n_jobs, dtype=np.int64) if job_group is None else np.asarray(job_group, np.int64)
         n_groups = int(grp.max()) + 1 if n_jobs else 0
-        req = (np.zeros(n_groups, bool) if required is None else np.asarray(required, dtype=bool))
+        req = np.zeros(n_groups, bool) if required is None else np.asarray(required, dtype=bool)
         if len(req) != n_groups:
             raise ValueError("required must have one entry per job group")
         for lv in levels:
             if len(lv.coef) != n:
                 raise ValueError(f"level {lv.name!r} has {len(lv.coef)} coefficients for {n} arcs")
         return ArcProblem(
-            n_agents, n_jobs, aa, aj, load, cap, jmin, jmax, grp, req, tuple(levels),
-            cliques or Rows.empty(), composition or Rows.empty(), capacity or Rows.empty(),
-            pinned or Rows.empty(), dict(meta or {}),
+            n_agents,
+            n_jobs,
+            aa,
+            aj,
+            load,
+            cap,
+            jmin,
+            jmax,
+            grp,
+            req,
+            tuple(levels),
+            cliques or Rows.empty(),
+            composition or Rows.empty(),
+            capacity or Rows.empty(),
+            pinned or Rows.empty(),
+            dict(meta or {}),
         )
 
     @property

@@ -39,14 +39,43 @@ from vmatch.arcs import ArcProblem, ArcSolution, SolveStatus
 from vmatch.errors import FormatError
 from vmatch.io.orlib import read_assign, read_gap
 
-__all__ = ["Instance", "baseline_cpsat", "baseline_highs", "format_summary", "plot_gaps", "run_suite",
-           "solve_research_file", "suite_instances", "summarize"]
+__all__ = [
+    "Instance",
+    "baseline_cpsat",
+    "baseline_highs",
+    "format_summary",
+    "plot_gaps",
+    "run_suite",
+    "solve_research_file",
+    "suite_instances",
+    "summarize",
+]
 
 SUITES = {"gap-orlib": 10.0, "gap-large": 20.0}  # suite -> default seconds per solve
-COLUMNS = ["suite", "instance", "m", "n", "known", "known_is_optimum", "time_limit",
-           "ours_status", "ours_value", "ours_bound", "ours_gap_pct", "ours_seconds",
-           "cpsat_status", "cpsat_value", "cpsat_bound", "cpsat_gap_pct", "cpsat_seconds",
-           "highs_status", "highs_value", "highs_bound", "highs_gap_pct", "highs_seconds"]
+COLUMNS = [
+    "suite",
+    "instance",
+    "m",
+    "n",
+    "known",
+    "known_is_optimum",
+    "time_limit",
+    "ours_status",
+    "ours_value",
+    "ours_bound",
+    "ours_gap_pct",
+    "ours_seconds",
+    "cpsat_status",
+    "cpsat_value",
+    "cpsat_bound",
+    "cpsat_gap_pct",
+    "cpsat_seconds",
+    "highs_status",
+    "highs_value",
+    "highs_bound",
+    "highs_gap_pct",
+    "highs_seconds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +101,9 @@ def _data_dir() -> Path:
     env = os.environ.get("VMATCH_BENCH_DATA")
     d = Path(env) if env else Path(__file__).resolve().parents[2] / "tests" / "data" / "gap"
     if not (d / "known_values_gap.csv").is_file():
-        raise FileNotFoundError(f"benchmark data not found in {d} (set VMATCH_BENCH_DATA to the folder "
-                                "holding known_values_gap.csv)")
+        raise FileNotFoundError(
+            f"benchmark data not found in {d} (set VMATCH_BENCH_DATA to the folder holding known_values_gap.csv)"
+        )
     return d
 
 
@@ -89,8 +119,17 @@ def suite_instances(name: str, data_dir: Path | None = None) -> list[Instance]:
             if large != (name == "gap-large"):
                 continue
             opt = r["min_optimum"]
-            out.append(Instance(r["instance"], d / r["file"], int(r["problem"]) - 1 if r["problem"] else None,
-                                float(opt or r["min_best_known"]), bool(opt), int(r["m"]), int(r["n"])))
+            out.append(
+                Instance(
+                    r["instance"],
+                    d / r["file"],
+                    int(r["problem"]) - 1 if r["problem"] else None,
+                    float(opt or r["min_best_known"]),
+                    bool(opt),
+                    int(r["m"]),
+                    int(r["n"]),
+                )
+            )
     return out
 
 
@@ -105,12 +144,18 @@ def baseline_cpsat(ap: ArcProblem, time_limit: float, workers: int = 2, seed: in
 
     t0 = time.perf_counter()
     g = GapData.from_arc_problem(ap)
-    r = solve_sub(g, np.arange(g.n_arcs), np.arange(g.n), g.cap, time_limit=time_limit, workers=workers,
-                  seed=seed)
+    r = solve_sub(g, np.arange(g.n_arcs), np.arange(g.n), g.cap, time_limit=time_limit, workers=workers, seed=seed)
     arcs = np.sort(r.assign) if len(r.assign) else np.zeros(0, np.int64)
     status = SolveStatus(r.status) if r.status in SolveStatus.__members__ else SolveStatus.UNKNOWN
-    return ArcSolution(status, arcs, np.arange(ap.n_jobs), (_arcs_value(ap, arcs),),
-                       (g.to_level(r.bound),), time.perf_counter() - t0, "cpsat-plain")
+    return ArcSolution(
+        status,
+        arcs,
+        np.arange(ap.n_jobs),
+        (_arcs_value(ap, arcs),),
+        (g.to_level(r.bound),),
+        time.perf_counter() - t0,
+        "cpsat-plain",
+    )
 
 
 def baseline_highs(ap: ArcProblem, time_limit: float) -> ArcSolution:
@@ -122,15 +167,20 @@ def baseline_highs(ap: ArcProblem, time_limit: float) -> ArcSolution:
     a_eq = sp.csr_matrix((np.ones(ap.n_arcs), (ap.arc_job, idx)), shape=(ap.n_jobs, ap.n_arcs))
     a_ub = sp.csr_matrix((ap.arc_load.astype(float), (ap.arc_agent, idx)), shape=(ap.n_agents, ap.n_arcs))
     cap = np.where(ap.agent_capacity >= 0, ap.agent_capacity, np.inf)
-    res = milp(sign * lv.coef, integrality=np.ones(ap.n_arcs), bounds=Bounds(0, 1),
-               constraints=[LinearConstraint(a_eq, 1, 1), LinearConstraint(a_ub, -np.inf, cap)],
-               options={"time_limit": float(time_limit), "mip_rel_gap": 0.0})
+    res = milp(
+        sign * lv.coef,
+        integrality=np.ones(ap.n_arcs),
+        bounds=Bounds(0, 1),
+        constraints=[LinearConstraint(a_eq, 1, 1), LinearConstraint(a_ub, -np.inf, cap)],
+        options={"time_limit": float(time_limit), "mip_rel_gap": 0.0},
+    )
     arcs = np.flatnonzero(res.x > 0.5) if res.x is not None else np.zeros(0, np.int64)
     value = _arcs_value(ap, arcs)
     dual = getattr(res, "mip_dual_bound", None)
     bound = sign * float(dual) if dual is not None else math.nan
     status = {0: SolveStatus.OPTIMAL, 2: SolveStatus.INFEASIBLE}.get(
-        res.status, SolveStatus.FEASIBLE if math.isfinite(value) else SolveStatus.UNKNOWN)
+        res.status, SolveStatus.FEASIBLE if math.isfinite(value) else SolveStatus.UNKNOWN
+    )
     return ArcSolution(status, arcs, np.arange(ap.n_jobs), (value,), (bound,), time.perf_counter() - t0, "highs")
 
 
@@ -139,9 +189,13 @@ def _gap_pct(value: float, known: float) -> float:
 
 
 def _fields(prefix: str, sol: ArcSolution, known: float) -> dict[str, Any]:
-    return {f"{prefix}_status": sol.status.value, f"{prefix}_value": sol.values[0],
-            f"{prefix}_bound": sol.bounds[0], f"{prefix}_gap_pct": _gap_pct(sol.values[0], known),
-            f"{prefix}_seconds": round(sol.wall_seconds, 3)}
+    return {
+        f"{prefix}_status": sol.status.value,
+        f"{prefix}_value": sol.values[0],
+        f"{prefix}_bound": sol.bounds[0],
+        f"{prefix}_gap_pct": _gap_pct(sol.values[0], known),
+        f"{prefix}_seconds": round(sol.wall_seconds, 3),
+    }
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -152,12 +206,14 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if np.all(np.isnan(gaps)):
             continue
         solved = np.isfinite(gaps)
-        out[p] = {"solved": int(solved.sum()),
-                  "mean_gap_pct": float(np.mean(gaps[solved])) if solved.any() else math.nan,
-                  "max_gap_pct": float(np.max(gaps[solved])) if solved.any() else math.nan,
-                  "at_known": int(np.sum(gaps[solved] <= 1e-9)),
-                  "proven_optimal": sum(r[f"{p}_status"] == "OPTIMAL" for r in rows),
-                  "seconds": float(sum(r[f"{p}_seconds"] for r in rows))}
+        out[p] = {
+            "solved": int(solved.sum()),
+            "mean_gap_pct": float(np.mean(gaps[solved])) if solved.any() else math.nan,
+            "max_gap_pct": float(np.max(gaps[solved])) if solved.any() else math.nan,
+            "at_known": int(np.sum(gaps[solved] <= 1e-9)),
+            "proven_optimal": sum(r[f"{p}_status"] == "OPTIMAL" for r in rows),
+            "seconds": float(sum(r[f"{p}_seconds"] for r in rows)),
+        }
         if p != "ours" and "ours" in out:
             ours = np.array([r["ours_gap_pct"] for r in rows], dtype=float)
             both = np.isfinite(ours) & solved
@@ -176,20 +232,34 @@ def format_summary(name: str, summary: dict[str, Any]) -> str:
         if p not in summary:
             continue
         s = summary[p]
-        line = (f"  {p:<5} mean gap {s['mean_gap_pct']:.3f}%  max {s['max_gap_pct']:.3f}%  at best known "
-                f"{s['at_known']}/{summary['instances']}  proven {s['proven_optimal']}  {s['seconds']:.1f}s")
+        line = (
+            f"  {p:<5} mean gap {s['mean_gap_pct']:.3f}%  max {s['max_gap_pct']:.3f}%  at best known "
+            f"{s['at_known']}/{summary['instances']}  proven {s['proven_optimal']}  {s['seconds']:.1f}s"
+        )
         if p != "ours":
-            line += (f"  | ours better on {s['ours_better']}, worse on {s['ours_worse']}; "
-                     f"mean-gap ratio ours/{p} {s['mean_gap_ratio_ours_over_it']:.3f}, "
-                     f"time ratio {s['time_ratio_ours_over_it']:.2f}")
+            line += (
+                f"  | ours better on {s['ours_better']}, worse on {s['ours_worse']}; "
+                f"mean-gap ratio ours/{p} {s['mean_gap_ratio_ours_over_it']:.3f}, "
+                f"time ratio {s['time_ratio_ours_over_it']:.2f}"
+            )
         lines.append(line)
     return "\n".join(lines)
 
 
-def run_suite(name: str, time_limit: float | None = None, out_csv: str | Path | None = None,
-              progress: bool = True, *, out_dir: str | Path | None = None, baselines: bool = True,
-              seed: int = 0, workers: int = 2, data_dir: Path | None = None,
-              only: list[str] | None = None, stream: TextIO | None = None) -> dict[str, Any]:
+def run_suite(
+    name: str,
+    time_limit: float | None = None,
+    out_csv: str | Path | None = None,
+    progress: bool = True,
+    *,
+    out_dir: str | Path | None = None,
+    baselines: bool = True,
+    seed: int = 0,
+    workers: int = 2,
+    data_dir: Path | None = None,
+    only: list[str] | None = None,
+    stream: TextIO | None = None,
+) -> dict[str, Any]:
     """Run a suite; write the rows to ``out_csv`` (or ``out_dir/<suite>.csv`` plus a PNG plot).
 
     Returns ``{"rows": [...], "summary": {...}, "csv": path or None, "png": path or None}``.
@@ -216,8 +286,15 @@ def run_suite(name: str, time_limit: float | None = None, out_csv: str | Path | 
     rows: list[dict[str, Any]] = []
     for k, it in enumerate(inst):
         ap = it.load()
-        row: dict[str, Any] = {"suite": name, "instance": it.name, "m": it.m, "n": it.n, "known": it.known,
-                               "known_is_optimum": it.known_is_optimum, "time_limit": tl}
+        row: dict[str, Any] = {
+            "suite": name,
+            "instance": it.name,
+            "m": it.m,
+            "n": it.n,
+            "known": it.known,
+            "known_is_optimum": it.known_is_optimum,
+            "time_limit": tl,
+        }
         row.update(_fields("ours", solve_gap(ap, time_limit=tl, seed=seed, workers=workers), it.known))
         if baselines:
             row.update(_fields("cpsat", baseline_cpsat(ap, tl, workers, seed), it.known))
@@ -225,11 +302,13 @@ def run_suite(name: str, time_limit: float | None = None, out_csv: str | Path | 
         rows.append(row)
         if progress:
             bar = "#" * (20 * (k + 1) // len(inst))
-            base = (f" | cpsat {row['cpsat_gap_pct']:.3f}% highs {row['highs_gap_pct']:.3f}%"
-                    if baselines else "")
-            print(f"[{bar:<20}] {k + 1}/{len(inst)} {it.name}: ours {row['ours_value']:g} "
-                  f"({row['ours_gap_pct']:.3f}%, {row['ours_status']}, {row['ours_seconds']:.1f}s){base}",
-                  file=err, flush=True)
+            base = f" | cpsat {row['cpsat_gap_pct']:.3f}% highs {row['highs_gap_pct']:.3f}%" if baselines else ""
+            print(
+                f"[{bar:<20}] {k + 1}/{len(inst)} {it.name}: ours {row['ours_value']:g} "
+                f"({row['ours_gap_pct']:.3f}%, {row['ours_status']}, {row['ours_seconds']:.1f}s){base}",
+                file=err,
+                flush=True,
+            )
     summary = summarize(rows)
     png = None
     if out_csv is not None:
@@ -269,8 +348,9 @@ def plot_gaps(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path |
     return path
 
 
-def solve_research_file(path: str | Path, fmt: str, problem: int = 1, time_limit: float = 10.0, seed: int = 0,
-                        workers: int | None = None) -> dict[str, Any]:
+def solve_research_file(
+    path: str | Path, fmt: str, problem: int = 1, time_limit: float = 10.0, seed: int = 0, workers: int | None = None
+) -> dict[str, Any]:
     """Solve an OR-Library file (``fmt`` "gap", or "assign") and return a JSON-ready summary.
 
     ``problem`` is 1-based (OR-Library's numbering) for multi-problem GAP files (1 for a
@@ -292,6 +372,14 @@ def solve_research_file(path: str | Path, fmt: str, problem: int = 1, time_limit
     sol = solve_gap(ap, time_limit=time_limit, seed=seed, workers=workers)
     agent = np.full(ap.n_jobs, -1, np.int64)
     agent[ap.arc_job[sol.arcs]] = ap.arc_agent[sol.arcs]
-    return {"name": ap.meta.get("name"), "format": fmt, "agents": ap.n_agents, "jobs": ap.n_jobs,
-            "status": sol.status.value, "objective": sol.values[0], "bound": sol.bounds[0],
-            "wall_seconds": round(sol.wall_seconds, 3), "agent_of_job": agent.tolist()}
+    return {
+        "name": ap.meta.get("name"),
+        "format": fmt,
+        "agents": ap.n_agents,
+        "jobs": ap.n_jobs,
+        "status": sol.status.value,
+        "objective": sol.values[0],
+        "bound": sol.bounds[0],
+        "wall_seconds": round(sol.wall_seconds, 3),
+        "agent_of_job": agent.tolist(),
+    }

@@ -24,8 +24,21 @@ __all__ = ["CITY_SMALL", "run_city_suite"]
 
 #: (volunteers, tasks, seed) of the suite's instances
 CITY_SMALL = ((100, 40, 0), (200, 80, 1), (400, 160, 2), (800, 320, 3))
-COLUMNS = ["instance", "arcs", "time_limit", "ours_status", "ours_coverage", "ours_bound", "ours_seconds",
-           "cpsat_status", "cpsat_coverage", "cpsat_bound", "best_bound", "ours_gap_pct", "cpsat_gap_pct"]
+COLUMNS = [
+    "instance",
+    "arcs",
+    "time_limit",
+    "ours_status",
+    "ours_coverage",
+    "ours_bound",
+    "ours_seconds",
+    "cpsat_status",
+    "cpsat_coverage",
+    "cpsat_bound",
+    "best_bound",
+    "ours_gap_pct",
+    "cpsat_gap_pct",
+]
 
 
 def _gap(value: float, bound: float) -> float:
@@ -34,8 +47,14 @@ def _gap(value: float, bound: float) -> float:
     return 100.0 * (bound - value) / bound
 
 
-def run_city_suite(time_limit: float | None = None, out_csv: str | Path | None = None, progress: bool = True, *,
-                   workers: int = 2, stream: TextIO | None = None) -> dict[str, Any]:
+def run_city_suite(
+    time_limit: float | None = None,
+    out_csv: str | Path | None = None,
+    progress: bool = True,
+    *,
+    workers: int = 2,
+    stream: TextIO | None = None,
+) -> dict[str, Any]:
     """Run the suite; returns ``{"rows", "csv", "png"}``."""
     from vmatch.compile import compile_problem
     from vmatch.generate import generate_city
@@ -55,16 +74,30 @@ def run_city_suite(time_limit: float | None = None, out_csv: str | Path | None =
         b_cov = b.values[0] if b.values and math.isfinite(b.values[0]) else 0.0
         b_bnd = b.bounds[0] if b.bounds and math.isfinite(b.bounds[0]) else math.inf
         best = min(r.bound, b_bnd)
-        row = {"instance": f"{nv}x{nt}", "arcs": c.arcs.n_arcs, "time_limit": tl, "ours_status": r.status.value,
-               "ours_coverage": r.breakdown["coverage"], "ours_bound": r.bound,
-               "ours_seconds": round(float(r.stats["wall_seconds"]), 2), "cpsat_status": b.status.value,
-               "cpsat_coverage": b_cov, "cpsat_bound": b_bnd, "best_bound": best,
-               "ours_gap_pct": _gap(r.breakdown["coverage"], best), "cpsat_gap_pct": _gap(b_cov, best)}
+        row = {
+            "instance": f"{nv}x{nt}",
+            "arcs": c.arcs.n_arcs,
+            "time_limit": tl,
+            "ours_status": r.status.value,
+            "ours_coverage": r.breakdown["coverage"],
+            "ours_bound": r.bound,
+            "ours_seconds": round(float(r.stats["wall_seconds"]), 2),
+            "cpsat_status": b.status.value,
+            "cpsat_coverage": b_cov,
+            "cpsat_bound": b_bnd,
+            "best_bound": best,
+            "ours_gap_pct": _gap(r.breakdown["coverage"], best),
+            "cpsat_gap_pct": _gap(b_cov, best),
+        }
         rows.append(row)
         if progress:
             bar = "#" * (20 * (k + 1) // len(CITY_SMALL))
-            print(f"[{bar:<20}] {k + 1}/{len(CITY_SMALL)} {row['instance']}: ours {row['ours_coverage']:g} "
-                  f"({row['ours_gap_pct']:.2f}%) | cpsat {b_cov:g} ({row['cpsat_gap_pct']:.2f}%)", file=err, flush=True)
+            print(
+                f"[{bar:<20}] {k + 1}/{len(CITY_SMALL)} {row['instance']}: ours {row['ours_coverage']:g} "
+                f"({row['ours_gap_pct']:.2f}%) | cpsat {b_cov:g} ({row['cpsat_gap_pct']:.2f}%)",
+                file=err,
+                flush=True,
+            )
     png = None
     if out_csv is not None:
         with Path(out_csv).open("w", newline="") as fh:

@@ -34,18 +34,26 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve a problem file")
     s.add_argument("problem", type=Path)
-    s.add_argument("--format", choices=["vmatch", "gap", "assign"], default="vmatch",
-                   help="input format (gap: OR-Library GAP file; assign: linear assignment file)")
-    s.add_argument("--problem", dest="problem_index", type=int, default=1,
-                   help="which problem of a multi-problem GAP file (1-based)")
+    s.add_argument(
+        "--format",
+        choices=["vmatch", "gap", "assign"],
+        default="vmatch",
+        help="input format (gap: OR-Library GAP file; assign: linear assignment file)",
+    )
+    s.add_argument(
+        "--problem",
+        dest="problem_index",
+        type=int,
+        default=1,
+        help="which problem of a multi-problem GAP file (1-based)",
+    )
     s.add_argument("--time-limit", type=float, default=10.0)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--workers", type=int, default=None)
     s.add_argument("--out", type=Path, help="write the solution JSON here")
     s.add_argument("--summary", action="store_true", help="print a readable summary")
     s.add_argument("--log-search", action="store_true", help="print CP-SAT's search log")
-    s.add_argument("--objective", default=None,
-                   help="lexicographic order of terms, e.g. coverage,fairness,travel")
+    s.add_argument("--objective", default=None, help="lexicographic order of terms, e.g. coverage,fairness,travel")
     s.add_argument("--weights", default=None, help="one weighted sum instead, e.g. coverage=1000,travel=1")
 
     v = sub.add_parser("verify", help="check a solution against every hard rule")
@@ -107,8 +115,9 @@ def _solve(a: argparse.Namespace) -> int:
     if a.format != "vmatch":
         from vmatch.bench import solve_research_file
 
-        line = solve_research_file(a.problem, a.format, problem=a.problem_index,
-                                   time_limit=a.time_limit, seed=a.seed, workers=a.workers)
+        line = solve_research_file(
+            a.problem, a.format, problem=a.problem_index, time_limit=a.time_limit, seed=a.seed, workers=a.workers
+        )
         print(json.dumps(line))
         return 0
     from vmatch.io.json_format import dumps_solution, read_problem
@@ -184,8 +193,7 @@ def _explain(a: argparse.Namespace) -> int:
         raise ModelError(f"explain: field '--task' names unknown task {a.task!r}")
     if a.volunteer is not None and a.volunteer not in {v.id for v in p.volunteers}:
         raise ModelError(f"explain: field '--volunteer' names unknown volunteer {a.volunteer!r}")
-    items: list[Any] = (explain_volunteers(p, r, a.volunteer) if a.volunteer is not None
-                        else explain(p, r, a.task))
+    items: list[Any] = explain_volunteers(p, r, a.volunteer) if a.volunteer is not None else explain(p, r, a.task)
     if a.json:
         print(json.dumps([e.to_dict() for e in items], indent=1))
     elif not items:
@@ -211,8 +219,11 @@ def _menu(a: argparse.Namespace) -> int:
     mp = read_menu_problem(a.problem)
     r = menu_solve(mp, mode=a.mode, optimal=a.optimal, time_limit=a.time_limit, seed=a.seed, workers=a.workers)
     d = menu_result_to_dict(r)
-    _emit(json.dumps(d, indent=1) + "\n", a.out,
-          f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served")
+    _emit(
+        json.dumps(d, indent=1) + "\n",
+        a.out,
+        f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served",
+    )
     return 0
 
 
@@ -276,8 +287,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         lg = logging.getLogger("vmatch")
         lg.addHandler(h)
         lg.setLevel(logging.INFO)
-    cmds = {"solve": _solve, "verify": _verify, "explain": _explain, "generate": _generate,
-            "bench": _bench, "pair": _pair, "menu": _menu, "replan": _replan}
+    cmds = {
+        "solve": _solve,
+        "verify": _verify,
+        "explain": _explain,
+        "generate": _generate,
+        "bench": _bench,
+        "pair": _pair,
+        "menu": _menu,
+        "replan": _replan,
+    }
     try:
         return cmds[a.cmd](a)
     except InfeasibleError as e:

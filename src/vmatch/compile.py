@@ -92,7 +92,7 @@ def candidate_pairs(tb: el.Tables, *, chunk: int = 10_000) -> tuple[I64, I64]:
             return v[keep], t[keep]
 
         step = max(1000, min(chunk, -(-len(fin) // COMPILE_THREADS)))  # a chunk per thread at least
-        chunks = [fin[c0:c0 + step] for c0 in range(0, len(fin), step)]
+        chunks = [fin[c0 : c0 + step] for c0 in range(0, len(fin), step)]
         with ThreadPoolExecutor(max_workers=max(1, min(COMPILE_THREADS, len(chunks)))) as pool:
             for v, t in pool.map(near_pairs, chunks):  # in order: the same pairs, the same order
                 vs.append(v)
@@ -146,8 +146,16 @@ def _spans(lo: I64, hi: I64) -> tuple[I64, I64]:
     return which, np.repeat(lo - first, cnt) + np.arange(len(which), dtype=np.int64)
 
 
-def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km: npt.NDArray[np.float64],
-               speed: float, chunk: int = 400_000) -> Rows:
+def _conflicts(
+    tb: el.Tables,
+    arc_v: I64,
+    arc_task: I64,
+    s: I64,
+    e: I64,
+    arc_km: npt.NDArray[np.float64],
+    speed: float,
+    chunk: int = 400_000,
+) -> Rows:
     """Conflict rows among each volunteer's arcs (vectorised, in chunks of whole volunteers).
 
     * Maximal overlap cliques: for each arc k, the arcs of the same volunteer running at
@@ -197,8 +205,7 @@ def _conflicts(tb: el.Tables, arc_v: I64, arc_task: I64, s: I64, e: I64, arc_km:
         running = np.searchsorted(key, vk * big + sk, side="right") - ended  # arcs j <= k still running
         heads = pos[(by_next > ended) & (running >= 2)]
         if len(heads):
-            lo = np.searchsorted(key, v[heads] * big + np.maximum(so[heads] - t0 - longest[v[heads]], -1),
-                                 side="right")
+            lo = np.searchsorted(key, v[heads] * big + np.maximum(so[heads] - t0 - longest[v[heads]], -1), side="right")
             w, j = _spans(lo, heads)
             live = eo[j] > so[heads[w]]
             w, j = w[live], j[live]
@@ -306,7 +313,7 @@ def _composition(tb: el.Tables, arc_v: I64, arc_job: I64, job_task: I64) -> Rows
     need_set[need] = True
     rows, rhs, owner = [], [], []
     for j in np.flatnonzero(need_set[job_task]):
-        arcs = order[first_of_job[j]:last_of_job[j]] if first_of_job[j] >= 0 else np.zeros(0, np.int64)
+        arcs = order[first_of_job[j] : last_of_job[j]] if first_of_job[j] >= 0 else np.zeros(0, np.int64)
         for r in p.tasks[job_task[j]].requirements:
             col = tb.skill_col[r.skill]
             rows.append(arcs[tb.vskill[arc_v[arcs], col] >= r.level])
@@ -315,9 +322,13 @@ def _composition(tb: el.Tables, arc_v: I64, arc_job: I64, job_task: I64) -> Rows
     return csr_from_lists(rows, rhs, owner)
 
 
-def compile_problem(problem: Problem, objective: Objective | None = None, *,
-                    pairs: Callable[[el.Tables], tuple[I64, I64]] | None = None,
-                    person: I64 | None = None) -> Compiled:
+def compile_problem(
+    problem: Problem,
+    objective: Objective | None = None,
+    *,
+    pairs: Callable[[el.Tables], tuple[I64, I64]] | None = None,
+    person: I64 | None = None,
+) -> Compiled:
     """Build the arc problem of ``problem`` (see the module docstring).
 
     ``objective`` chooses the levels (default: :class:`~vmatch.objective.Objective`).
@@ -351,8 +362,7 @@ def compile_problem(problem: Problem, objective: Objective | None = None, *,
     arc_t = job_task[arc_job]
     s, e = job_start[arc_job], job_end[arc_job]
     dur = e - s
-    keep = (el.available_ok(tb, arc_v, s, e) & el.workload_ok(tb, arc_v, dur)
-            & el.certificate_ok(tb, arc_v, arc_t, e))
+    keep = el.available_ok(tb, arc_v, s, e) & el.workload_ok(tb, arc_v, dur) & el.certificate_ok(tb, arc_v, arc_t, e)
     arc_v, arc_job, arc_t, s, e, dur = arc_v[keep], arc_job[keep], arc_t[keep], s[keep], e[keep], dur[keep]
     arc_km = arc_km[keep]
 
@@ -365,9 +375,8 @@ def compile_problem(problem: Problem, objective: Objective | None = None, *,
             k = problem.volunteer_index(vid) * tb.nt + problem.task_index(tid)
             i = int(np.searchsorted(keys, k))
             if i >= len(keys) or keys[i] != k:
-                raise InfeasibleError(f"pinned pair ({vid!r}, {tid!r}) breaks a hard rule",
-                                      (f"pinned {vid}->{tid}",))
-            pinned_rows.append(order[starts[i]:ends[i]])
+                raise InfeasibleError(f"pinned pair ({vid!r}, {tid!r}) breaks a hard rule", (f"pinned {vid}->{tid}",))
+            pinned_rows.append(order[starts[i] : ends[i]])
 
     cliques = _conflicts(tb, arc_v if person is None else person[arc_v], arc_t, s, e, arc_km, st.travel_speed_kmh)
     capacity = _day_rows(tb, arc_v, s, dur)
@@ -375,11 +384,27 @@ def compile_problem(problem: Problem, objective: Objective | None = None, *,
     required = np.zeros(tb.nt, bool)
     levels = build_levels(problem, objective or Objective(), arc_v, arc_t, arc_km, dur)
     ap = ArcProblem.build(
-        n_agents=tb.nv, n_jobs=len(job_task), arc_agent=arc_v, arc_job=arc_job, arc_load=dur,
-        agent_capacity=tb.vmax, job_min=tb.tmin[job_task], job_max=tb.thead[job_task],
-        job_group=job_task, required=required, levels=levels, cliques=cliques,
-        composition=composition, capacity=capacity, pinned=csr_from_lists(pinned_rows),
-        meta={"kind": "dispatch", "job_start": job_start, "job_end": job_end,
-              "group_lat": tb.tlat, "group_lon": tb.tlon},
+        n_agents=tb.nv,
+        n_jobs=len(job_task),
+        arc_agent=arc_v,
+        arc_job=arc_job,
+        arc_load=dur,
+        agent_capacity=tb.vmax,
+        job_min=tb.tmin[job_task],
+        job_max=tb.thead[job_task],
+        job_group=job_task,
+        required=required,
+        levels=levels,
+        cliques=cliques,
+        composition=composition,
+        capacity=capacity,
+        pinned=csr_from_lists(pinned_rows),
+        meta={
+            "kind": "dispatch",
+            "job_start": job_start,
+            "job_end": job_end,
+            "group_lat": tb.tlat,
+            "group_lon": tb.tlon,
+        },
     )
     return Compiled(problem, tb, ap, job_task, job_start, arc_km, time.perf_counter() - t0)

@@ -69,11 +69,17 @@ class Tables:
         self.vsites, self.tsites = Sites(self.vlat, self.vlon), Sites(self.tlat, self.tlon)
         default_r = p.settings.max_distance_km
         self.vradius = np.fromiter(
-            (v.max_distance_km if v.max_distance_km is not None
-             else (default_r if default_r is not None else np.inf) for v in vs), np.float64, nv)
+            (
+                v.max_distance_km if v.max_distance_km is not None else (default_r if default_r is not None else np.inf)
+                for v in vs
+            ),
+            np.float64,
+            nv,
+        )
         self.vmax = np.fromiter((-1 if v.max_minutes is None else v.max_minutes for v in vs), np.int64, nv)
         self.vmaxday = np.fromiter(
-            (-1 if v.max_minutes_per_day is None else v.max_minutes_per_day for v in vs), np.int64, nv)
+            (-1 if v.max_minutes_per_day is None else v.max_minutes_per_day for v in vs), np.int64, nv
+        )
         ax = self.axis
         self.tws = np.fromiter((ax.minute(t.window.start) for t in ts), np.int64, nt)
         self.twe = np.fromiter((ax.minute(t.window.end) for t in ts), np.int64, nt)
@@ -89,8 +95,7 @@ class Tables:
 
     # -- tables -------------------------------------------------------------------------
     def _skills(self, p: Problem) -> None:
-        names = sorted({s for t in p.tasks for s in t.skills}
-                       | {r.skill for t in p.tasks for r in t.requirements})
+        names = sorted({s for t in p.tasks for s in t.skills} | {r.skill for t in p.tasks for r in t.requirements})
         self.skill_names = names
         col = {s: i for i, s in enumerate(names)}
         self.vskill = np.zeros((self.nv, len(names)), np.int8)
@@ -172,8 +177,9 @@ class Tables:
         d0 = self.axis.local_date(mlo)
         d1 = self.axis.local_date(mhi)
         days = [date.fromordinal(o) for o in range(d0.toordinal() - 1, d1.toordinal() + 2)]
-        bounds = np.array([self.axis.minute(self.axis.epoch.replace(year=d.year, month=d.month, day=d.day))
-                           for d in days], np.int64)
+        bounds = np.array(
+            [self.axis.minute(self.axis.epoch.replace(year=d.year, month=d.month, day=d.day)) for d in days], np.int64
+        )
         k = np.searchsorted(bounds, minutes, side="right") - 1
         return days[0].toordinal() + k.astype(np.int64)
 

@@ -35,14 +35,15 @@ from vmatch.model import Problem
 from vmatch.reasons import rule_masks
 from vmatch.result import Result
 
-__all__ = ["Relaxation", "TaskExplanation", "VolunteerExplanation", "explain", "explain_text",
-           "explain_volunteers"]
+__all__ = ["Relaxation", "TaskExplanation", "VolunteerExplanation", "explain", "explain_text", "explain_volunteers"]
 
 _PHRASES = {  # (one volunteer, several volunteers)
     "skill": ("lacks a required skill level", "lack a required skill level"),
     "certificate": ("lacks a required certificate valid on the day", "lack a required certificate valid on the day"),
-    "attribute": ("lacks an allowed attribute value (e.g. language)",
-                  "lack an allowed attribute value (e.g. language)"),
+    "attribute": (
+        "lacks an allowed attribute value (e.g. language)",
+        "lack an allowed attribute value (e.g. language)",
+    ),
     "availability": ("is not available for the whole time", "are not available for the whole time"),
     "distance": ("lives beyond the distance limit", "live beyond the distance limit"),
     "workload": ("has a workload limit shorter than the task", "have a workload limit shorter than the task"),
@@ -76,12 +77,18 @@ class TaskExplanation:
 
     def to_dict(self) -> dict[str, Any]:
         """As plain data (for ``--json``)."""
-        return {"task": self.task, "headcount": self.headcount, "assigned": list(self.assigned),
-                "missing": self.missing, "reasons": dict(self.reasons),
-                "competition": {v: list(ts) for v, ts in self.competition.items()},
-                "at_limit": list(self.at_limit), "unused": list(self.unused),
-                "relaxations": [{"rule": r.rule, "gain": r.gain, "detail": r.detail} for r in self.relaxations],
-                "note": self.note}
+        return {
+            "task": self.task,
+            "headcount": self.headcount,
+            "assigned": list(self.assigned),
+            "missing": self.missing,
+            "reasons": dict(self.reasons),
+            "competition": {v: list(ts) for v, ts in self.competition.items()},
+            "at_limit": list(self.at_limit),
+            "unused": list(self.unused),
+            "relaxations": [{"rule": r.rule, "gain": r.gain, "detail": r.detail} for r in self.relaxations],
+            "note": self.note,
+        }
 
     def text(self) -> str:
         """Readable lines (ids only)."""
@@ -96,8 +103,10 @@ class TaskExplanation:
         if self.at_limit:
             lines.append(f"  at limit: {', '.join(self.at_limit)} eligible but at a workload limit")
         if self.unused:
-            lines.append(f"  unused: {', '.join(self.unused)} eligible and free, left out "
-                         "(minimum head-count, composition, or a shared start)")
+            lines.append(
+                f"  unused: {', '.join(self.unused)} eligible and free, left out "
+                "(minimum head-count, composition, or a shared start)"
+            )
         lines.extend(f"  {r.detail}" for r in self.relaxations)
         if self.note:
             lines.append(f"  {self.note}")
@@ -115,8 +124,12 @@ class VolunteerExplanation:
 
     def to_dict(self) -> dict[str, Any]:
         """As plain data (for ``--json``)."""
-        return {"volunteer": self.volunteer, "assigned": list(self.assigned), "closed": dict(self.closed),
-                "eligible": list(self.eligible)}
+        return {
+            "volunteer": self.volunteer,
+            "assigned": list(self.assigned),
+            "closed": dict(self.closed),
+            "eligible": list(self.eligible),
+        }
 
     def text(self) -> str:
         """Readable lines (ids only)."""
@@ -127,8 +140,11 @@ class VolunteerExplanation:
             if n:
                 lines.append(f"  {rule}: closes {n} task{'s' if n != 1 else ''}")
         if self.eligible:
-            lines.append(f"  eligible for {len(self.eligible)} task(s) that went to others or stayed unserved: "
-                         + ", ".join(self.eligible[:10]) + (" ..." if len(self.eligible) > 10 else ""))
+            lines.append(
+                f"  eligible for {len(self.eligible)} task(s) that went to others or stayed unserved: "
+                + ", ".join(self.eligible[:10])
+                + (" ..." if len(self.eligible) > 10 else "")
+            )
         else:
             lines.append("  no task is open to this volunteer under every rule")
         return "\n".join(lines)
@@ -149,8 +165,9 @@ def _relaxations(tb: Tables, t: int, masks: dict[str, np.ndarray]) -> tuple[Rela
             km = np.sort(distance_km(tb, idx, np.full(len(idx), t)))
             first = math.ceil(km[0] * 10) / 10
             last = math.ceil(km[-1] * 10) / 10
-            detail = (f"{gain} more candidate{'s' if gain > 1 else ''} if the distance limit were {last:.1f} km"
-                      + (f" (the first at {first:.1f} km)" if gain > 1 and first < last else ""))
+            detail = f"{gain} more candidate{'s' if gain > 1 else ''} if the distance limit were {last:.1f} km" + (
+                f" (the first at {first:.1f} km)" if gain > 1 and first < last else ""
+            )
         elif rule == "skill":
             parts = []
             for s, lvl in sorted(task.skills.items()):
@@ -159,8 +176,9 @@ def _relaxations(tb: Tables, t: int, masks: dict[str, np.ndarray]) -> tuple[Rela
                 short = held < lvl
                 if short.any():
                     best = int(held[short].max())
-                    parts.append(f"{s} were accepted at level {best} (needs {lvl})" if best else
-                                 f"{s} were not required")
+                    parts.append(
+                        f"{s} were accepted at level {best} (needs {lvl})" if best else f"{s} were not required"
+                    )
             detail = f"{gain} more candidate{'s' if gain > 1 else ''} if " + " and ".join(parts)
         elif rule == "certificate":
             detail = f"{gain} more candidate{'s' if gain > 1 else ''} if {', '.join(task.certificates)} were waived"
@@ -187,8 +205,9 @@ def _no_one_note(tb: Tables, t: int, masks: dict[str, np.ndarray]) -> str:
     return f"no volunteer with {need} is available on {s:%A} {s:%H:%M}-{e:%H:%M}"
 
 
-def explain(problem: Problem, result: Result, task: str | None = None, *,
-            tables: Tables | None = None) -> list[TaskExplanation]:
+def explain(
+    problem: Problem, result: Result, task: str | None = None, *, tables: Tables | None = None
+) -> list[TaskExplanation]:
     """Explanations for every task short of its head-count (or for ``task`` only, short or not)."""
     tb = tables or Tables(problem)
     by_task = result.by_task()
@@ -198,8 +217,7 @@ def explain(problem: Problem, result: Result, task: str | None = None, *,
         t = problem.task_index(a.task)
         s = tb.axis.minute(a.start)
         by_vol.setdefault(v, []).append((t, s, s + int(tb.tdur[t])))
-    ids = [task] if task is not None else [t.id for t in problem.tasks
-                                           if len(by_task.get(t.id, ())) < t.headcount]
+    ids = [task] if task is not None else [t.id for t in problem.tasks if len(by_task.get(t.id, ())) < t.headcount]
     out = []
     speed = problem.settings.travel_speed_kmh
     for tid in ids:
@@ -217,7 +235,7 @@ def explain(problem: Problem, result: Result, task: str | None = None, *,
                 continue
             vid = problem.volunteers[v].id
             busy = []
-            for (u, s, e) in by_vol.get(v, []):
+            for u, s, e in by_vol.get(v, []):
                 trip = 0 if u == t else travel_minutes(_site_km(tb, t, u), speed)
                 if s < we + trip and e + trip > ws:
                     busy.append(problem.tasks[u].id)
@@ -230,9 +248,20 @@ def explain(problem: Problem, result: Result, task: str | None = None, *,
             else:
                 unused.append(vid)
         head = problem.tasks[t].headcount
-        out.append(TaskExplanation(tid, head, assigned, head - len(assigned), reasons, competition,
-                                   tuple(sorted(at_limit)), tuple(sorted(unused)), _relaxations(tb, t, masks),
-                                   _no_one_note(tb, t, masks) if not ok.any() else ""))
+        out.append(
+            TaskExplanation(
+                tid,
+                head,
+                assigned,
+                head - len(assigned),
+                reasons,
+                competition,
+                tuple(sorted(at_limit)),
+                tuple(sorted(unused)),
+                _relaxations(tb, t, masks),
+                _no_one_note(tb, t, masks) if not ok.any() else "",
+            )
+        )
     return out
 
 
@@ -240,8 +269,9 @@ def _site_km(tb: Tables, a: int, b: int) -> float:
     return float(haversine_km(tb.tlat[a], tb.tlon[a], tb.tlat[b], tb.tlon[b]))
 
 
-def explain_volunteers(problem: Problem, result: Result, volunteer: str | None = None, *,
-                       tables: Tables | None = None) -> list[VolunteerExplanation]:
+def explain_volunteers(
+    problem: Problem, result: Result, volunteer: str | None = None, *, tables: Tables | None = None
+) -> list[VolunteerExplanation]:
     """Explanations for every idle volunteer (or for ``volunteer`` only)."""
     tb = tables or Tables(problem)
     by_vol = result.by_volunteer()
@@ -261,9 +291,15 @@ def explain_volunteers(problem: Problem, result: Result, volunteer: str | None =
                 closed[ids[i]][r] += 1
         for i in np.flatnonzero(ok).tolist():
             eligible[ids[i]].append(problem.tasks[t].id)
-    return [VolunteerExplanation(v, tuple(sorted(by_vol.get(v, ()))), {r: n for r, n in closed[v].items() if n},
-                                 tuple(t for t in eligible[v] if t not in by_vol.get(v, ())))
-            for v in ids]
+    return [
+        VolunteerExplanation(
+            v,
+            tuple(sorted(by_vol.get(v, ()))),
+            {r: n for r, n in closed[v].items() if n},
+            tuple(t for t in eligible[v] if t not in by_vol.get(v, ())),
+        )
+        for v in ids
+    ]
 
 
 def explain_text(problem: Problem, result: Result, task: str | None = None) -> str:

@@ -116,8 +116,7 @@ class TimeWindow:
                 raise ModelError(f"time window: field {name!r} must be a timezone-aware datetime")
         if self.end <= self.start:
             raise ModelError(
-                f"time window: field 'end' ({self.end.isoformat()}) must be after "
-                f"'start' ({self.start.isoformat()})"
+                f"time window: field 'end' ({self.end.isoformat()}) must be after 'start' ({self.start.isoformat()})"
             )
 
     @property
@@ -223,9 +222,7 @@ class Volunteer:
             raise _fail(k, i, "location", "must be a Location")
         object.__setattr__(self, "skills", _frozen_map(self.skills))
         object.__setattr__(self, "certificates", _frozen_map(self.certificates))
-        object.__setattr__(
-            self, "attributes", _frozen_map({a: frozenset(v) for a, v in self.attributes.items()})
-        )
+        object.__setattr__(self, "attributes", _frozen_map({a: frozenset(v) for a, v in self.attributes.items()}))
         object.__setattr__(self, "extra", _frozen_map(self.extra))
         object.__setattr__(self, "availability", tuple(self.availability))
         object.__setattr__(self, "weekly", tuple(self.weekly))
@@ -310,9 +307,7 @@ class Task:
         if not isinstance(self.window, TimeWindow):
             raise _fail(k, i, "window", "must be a TimeWindow")
         object.__setattr__(self, "skills", _frozen_map(self.skills))
-        object.__setattr__(
-            self, "attributes", _frozen_map({a: frozenset(v) for a, v in self.attributes.items()})
-        )
+        object.__setattr__(self, "attributes", _frozen_map({a: frozenset(v) for a, v in self.attributes.items()}))
         object.__setattr__(self, "extra", _frozen_map(self.extra))
         object.__setattr__(self, "requirements", tuple(self.requirements))
         object.__setattr__(self, "certificates", tuple(self.certificates))

@@ -51,19 +51,29 @@ from vmatch.errors import ModelError
 __all__ = ["TERMS", "Objective", "build_levels", "term_coefficients"]
 
 #: term -> (sense, unit)
-TERMS: Mapping[str, tuple[str, str]] = MappingProxyType({
-    "coverage": ("max", "priority-weighted places"),
-    "travel": ("min", "km"),
-    "preference": ("max", "preference points"),
-    "fairness": ("min", "per-mille of own max_minutes (largest)"),
-    "equity": ("max", "minutes x hours weight"),
-    "continuity": ("max", "kept pairs"),
-    "reliability": ("max", "stars"),
-    "keep": ("max", "kept assignments"),
-})
+TERMS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "coverage": ("max", "priority-weighted places"),
+        "travel": ("min", "km"),
+        "preference": ("max", "preference points"),
+        "fairness": ("min", "per-mille of own max_minutes (largest)"),
+        "equity": ("max", "minutes x hours weight"),
+        "continuity": ("max", "kept pairs"),
+        "reliability": ("max", "stars"),
+        "keep": ("max", "kept assignments"),
+    }
+)
 
-_SCALE = {"coverage": 1.0, "travel": 1000.0, "preference": 100.0, "fairness": 1.0, "equity": 1.0,
-          "continuity": 1.0, "reliability": 100.0, "keep": 1.0}
+_SCALE = {
+    "coverage": 1.0,
+    "travel": 1000.0,
+    "preference": 100.0,
+    "fairness": 1.0,
+    "equity": 1.0,
+    "continuity": 1.0,
+    "reliability": 100.0,
+    "keep": 1.0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +151,15 @@ def _pair_lookup(keys: npt.NDArray[np.int64], table: dict[int, float]) -> npt.ND
     return np.where(k[i] == keys, v[i], 0.0)
 
 
-def term_coefficients(problem: Any, arc_v: npt.NDArray[np.int64], arc_t: npt.NDArray[np.int64],
-                      arc_km: npt.NDArray[np.float64], arc_load: npt.NDArray[np.int64],
-                      names: tuple[str, ...], keep: frozenset[tuple[str, str]] = frozenset()
-                      ) -> dict[str, npt.NDArray[np.float64]]:
+def term_coefficients(
+    problem: Any,
+    arc_v: npt.NDArray[np.int64],
+    arc_t: npt.NDArray[np.int64],
+    arc_km: npt.NDArray[np.float64],
+    arc_load: npt.NDArray[np.int64],
+    names: tuple[str, ...],
+    keep: frozenset[tuple[str, str]] = frozenset(),
+) -> dict[str, npt.NDArray[np.float64]]:
     """Per-arc coefficient of each linear term in ``names`` (fairness has none: see :func:`build_levels`)."""
     p = problem
     nt = len(p.tasks)
@@ -184,8 +199,14 @@ def term_coefficients(problem: Any, arc_v: npt.NDArray[np.int64], arc_t: npt.NDA
     return out
 
 
-def build_levels(problem: Any, objective: Objective, arc_v: npt.NDArray[np.int64], arc_t: npt.NDArray[np.int64],
-                 arc_km: npt.NDArray[np.float64], arc_load: npt.NDArray[np.int64]) -> tuple[Level, ...]:
+def build_levels(
+    problem: Any,
+    objective: Objective,
+    arc_v: npt.NDArray[np.int64],
+    arc_t: npt.NDArray[np.int64],
+    arc_km: npt.NDArray[np.float64],
+    arc_load: npt.NDArray[np.int64],
+) -> tuple[Level, ...]:
     """The arc-problem levels of ``objective`` (see :class:`Objective`)."""
     names = tuple({t for lvl in objective.levels() for t in lvl})
     coef = term_coefficients(problem, arc_v, arc_t, arc_km, arc_load, names, objective.keep)

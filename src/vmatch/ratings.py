@@ -136,5 +136,6 @@ def star_level(hours: float, thresholds: Sequence[float] = NATIONAL_THRESHOLDS) 
         raise ModelError("ratings: field 'thresholds' must list at least one threshold")
     if ts[0] <= 0 or any(b <= a for a, b in itertools.pairwise(ts)):
         raise ModelError(
-            f"ratings: field 'thresholds' must be strictly increasing positive hours, got {list(thresholds)}")
+            f"ratings: field 'thresholds' must be strictly increasing positive hours, got {list(thresholds)}"
+        )
     return sum(1 for t in ts if h >= t)

@@ -131,8 +131,14 @@ def many_task_reasons(tb: el.Tables, tasks: list[int], assigned: dict[int, list[
         s = tb.tws[t[live]] + k * step
         avail[live] |= el.available_ok(tb, v[live], s, s + dur[live])
         cert[live] |= el.certificate_ok(tb, v[live], t[live], s + dur[live])
-    masks = {"skill": el.skill_ok(tb, v, t), "certificate": cert, "attribute": el.attribute_ok(tb, v, t),
-             "availability": avail, "workload": el.workload_ok(tb, v, dur), "forbidden": el.forbidden_ok(tb, v, t)}
+    masks = {
+        "skill": el.skill_ok(tb, v, t),
+        "certificate": cert,
+        "attribute": el.attribute_ok(tb, v, t),
+        "availability": avail,
+        "workload": el.workload_ok(tb, v, dur),
+        "forbidden": el.forbidden_ok(tb, v, t),
+    }
     n = len(tk)
     near = np.bincount(pos, minlength=n)
     counts = {r: np.bincount(pos, weights=~m, minlength=n).astype(np.int64) for r, m in masks.items()}

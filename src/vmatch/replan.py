@@ -64,8 +64,15 @@ def _pairs(kind: str, xs: Iterable[Any]) -> tuple[Pair, ...]:
     return tuple(out)
 
 
-def apply_events(problem: Problem, *, accepted: Iterable[Pair] = (), declined: Iterable[Pair] = (),
-                 withdrawn: Iterable[str] = (), cancelled: Iterable[str] = (), added: Iterable[Task] = ()) -> Problem:
+def apply_events(
+    problem: Problem,
+    *,
+    accepted: Iterable[Pair] = (),
+    declined: Iterable[Pair] = (),
+    withdrawn: Iterable[str] = (),
+    cancelled: Iterable[str] = (),
+    added: Iterable[Task] = (),
+) -> Problem:
     """The problem after the events: accepted pairs pinned, declined forbidden, people and tasks gone or added.
 
     A pinned pair that is declined is no longer pinned (the volunteer said no).
@@ -103,8 +110,9 @@ def apply_events(problem: Problem, *, accepted: Iterable[Pair] = (), declined: I
         raise ModelError(f"replan: field 'accepted' pair {sorted(both)[0]} is also declined")
     for n, (v, t) in enumerate(acc):
         if v in gone_v or t in gone_t:
-            raise ModelError(f"replan: field 'accepted[{n}]' names a withdrawn volunteer or cancelled task "
-                             f"({v!r}, {t!r})")
+            raise ModelError(
+                f"replan: field 'accepted[{n}]' names a withdrawn volunteer or cancelled task ({v!r}, {t!r})"
+            )
     decl = set(dec)
 
     def alive(p: Pair) -> bool:
@@ -115,15 +123,24 @@ def apply_events(problem: Problem, *, accepted: Iterable[Pair] = (), declined: I
     prefs = {p: s for p, s in problem.preferences.items() if alive(p)}
     extra: Mapping[str, Any] = problem.extra
     if "same_person" in extra and gone_v:
-        sp = {k: ({**d, "volunteers": [v for v in d["volunteers"] if v not in gone_v]} if isinstance(d, Mapping)
-                  else [v for v in d if v not in gone_v]) for k, d in extra["same_person"].items()}
+        sp = {
+            k: (
+                {**d, "volunteers": [v for v in d["volunteers"] if v not in gone_v]}
+                if isinstance(d, Mapping)
+                else [v for v in d if v not in gone_v]
+            )
+            for k, d in extra["same_person"].items()
+        }
         extra = {**extra, "same_person": sp}
     return dataclasses.replace(
         problem,
         volunteers=tuple(v for v in problem.volunteers if v.id not in gone_v),
         tasks=tuple(t for t in problem.tasks if t.id not in gone_t) + new,
-        pinned=pinned, forbidden=forbidden, preferences=prefs,
-        previous=tuple(p for p in problem.previous if p[0] not in gone_v), extra=extra,
+        pinned=pinned,
+        forbidden=forbidden,
+        preferences=prefs,
+        previous=tuple(p for p in problem.previous if p[0] not in gone_v),
+        extra=extra,
     )
 
 
@@ -148,11 +165,22 @@ def plan_changes(previous: Result, new: Result) -> tuple[dict[str, int], dict[st
     return counts, lists
 
 
-def replan(problem: Problem, previous_result: Result, *, accepted: Iterable[Pair] = (),
-           declined: Iterable[Pair] = (), withdrawn: Iterable[str] = (), cancelled: Iterable[str] = (),
-           added: Iterable[Task] = (), time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-           objective: Objective | None = None, scope: Literal["auto", "global", "local"] = "auto",
-           max_free: int = 60) -> Result:
+def replan(
+    problem: Problem,
+    previous_result: Result,
+    *,
+    accepted: Iterable[Pair] = (),
+    declined: Iterable[Pair] = (),
+    withdrawn: Iterable[str] = (),
+    cancelled: Iterable[str] = (),
+    added: Iterable[Task] = (),
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    objective: Objective | None = None,
+    scope: Literal["auto", "global", "local"] = "auto",
+    max_free: int = 60,
+) -> Result:
     """A new plan after the events, as close to ``previous_result`` as coverage allows.
 
     Parameters
@@ -199,11 +227,15 @@ def replan(problem: Problem, previous_result: Result, *, accepted: Iterable[Pair
     dec = _pairs("declined", declined)
     gone_v, gone_t = set(withdrawn), set(cancelled)
     new_tasks = tuple(added)
-    new_problem = apply_events(problem, accepted=accepted, declined=dec, withdrawn=gone_v, cancelled=gone_t,
-                               added=new_tasks)
+    new_problem = apply_events(
+        problem, accepted=accepted, declined=dec, withdrawn=gone_v, cancelled=gone_t, added=new_tasks
+    )
     decl = set(dec)
-    keep = [(a.volunteer, a.task, a.start) for a in previous_result.assignments
-            if a.volunteer not in gone_v and a.task not in gone_t and (a.volunteer, a.task) not in decl]
+    keep = [
+        (a.volunteer, a.task, a.start)
+        for a in previous_result.assignments
+        if a.volunteer not in gone_v and a.task not in gone_t and (a.volunteer, a.task) not in decl
+    ]
     base = objective or Objective(order=REPLAN_ORDER)
     obj = dataclasses.replace(base, keep=frozenset((v, t) for v, t, _ in keep))
     if scope not in ("auto", "global", "local"):
@@ -216,15 +248,32 @@ def replan(problem: Problem, previous_result: Result, *, accepted: Iterable[Pair
         pins = [p for p in new_problem.pinned if p not in planned]
         seeds = [t for t in (*lost_t, *(t.id for t in new_tasks), *(t for _, t in pins)) if t not in gone_t]
         freed = [v for v in (*lost_v, *(v for v, _ in pins)) if v not in gone_v]
-        res = local_replan(new_problem, previous_result, keep, seeds, freed, obj, time_limit=time_limit, seed=seed,
-                           workers=workers, max_free=max_free, merge=_merge(obj))
+        res = local_replan(
+            new_problem,
+            previous_result,
+            keep,
+            seeds,
+            freed,
+            obj,
+            time_limit=time_limit,
+            seed=seed,
+            workers=workers,
+            max_free=max_free,
+            merge=_merge(obj),
+        )
     else:
-        res = solve_problem(new_problem, objective=obj, time_limit=time_limit, seed=seed, workers=workers,
-                            hint=keep, merge=_merge(obj))
+        res = solve_problem(
+            new_problem, objective=obj, time_limit=time_limit, seed=seed, workers=workers, hint=keep, merge=_merge(obj)
+        )
         res = dataclasses.replace(res, stats={**dict(res.stats), "scope": "global"})
     counts, lists = plan_changes(previous_result, res)
-    log.info("replan: kept %d, removed %d, added %d, moved %d in %.2fs", counts["kept"], counts["removed"],
-             counts["added"], counts["moved"], time.perf_counter() - t0)
-    stats = {**dict(res.stats), "changes": counts, "changed": lists,
-             "replan_seconds": time.perf_counter() - t0}
+    log.info(
+        "replan: kept %d, removed %d, added %d, moved %d in %.2fs",
+        counts["kept"],
+        counts["removed"],
+        counts["added"],
+        counts["moved"],
+        time.perf_counter() - t0,
+    )
+    stats = {**dict(res.stats), "changes": counts, "changed": lists, "replan_seconds": time.perf_counter() - t0}
     return dataclasses.replace(res, stats=stats)

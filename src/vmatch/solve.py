@@ -85,8 +85,9 @@ def decode(c: Compiled, sol: ArcSolution, *, extra_stats: dict[str, object] | No
         for t in short:
             unassigned[p.tasks[t].id] = Shortfall(p.tasks[t].id, int(head[t] - filled[t]), reasons[t])
     load = ap.arc_load[arcs]
-    coef: dict[str, np.ndarray] = term_coefficients(p, av, at, c.arc_km[arcs], load,
-                             ("coverage", "travel", "preference", "continuity", "reliability", "equity"))
+    coef: dict[str, np.ndarray] = term_coefficients(
+        p, av, at, c.arc_km[arcs], load, ("coverage", "travel", "preference", "continuity", "reliability", "equity")
+    )
     breakdown = {
         "coverage": float(coef["coverage"].sum()),
         "places_filled": float(len(arcs)),
@@ -103,8 +104,9 @@ def decode(c: Compiled, sol: ArcSolution, *, extra_stats: dict[str, object] | No
     coef["fairness_minutes"] = load.astype(np.float64)
     terms_task = {k: _sum_by(vals, at, [t.id for t in p.tasks]) for k, vals in coef.items()}
     by_vol = {k: _sum_by(vals, av, [v.id for v in p.volunteers]) for k, vals in coef.items()}
-    levels = tuple(LevelResult(lv.name, lv.sense, v, b)
-                   for lv, v, b in zip(ap.levels, sol.values, sol.bounds, strict=True))
+    levels = tuple(
+        LevelResult(lv.name, lv.sense, v, b) for lv, v, b in zip(ap.levels, sol.values, sol.bounds, strict=True)
+    )
     stats: dict[str, object] = {
         "wall_seconds": sol.wall_seconds + c.build_seconds,
         "build_seconds": c.build_seconds,
@@ -118,8 +120,9 @@ def decode(c: Compiled, sol: ArcSolution, *, extra_stats: dict[str, object] | No
     stats.update(extra_stats or {})
     obj = levels[0].value if levels else math.nan
     bnd = levels[0].bound if levels else math.nan
-    return Result(_STATUS[sol.status], obj, bnd, tuple(assignments), unassigned, breakdown, levels, stats,
-                  terms_task, by_vol)
+    return Result(
+        _STATUS[sol.status], obj, bnd, tuple(assignments), unassigned, breakdown, levels, stats, terms_task, by_vol
+    )
 
 
 def _sum_by(vals: np.ndarray, idx: np.ndarray, ids: list[str]) -> dict[str, float]:
@@ -303,8 +306,16 @@ PARTS_TIME_SHARE = 0.96
 PART_TIME_EXPONENT = 0.6
 
 
-def _solve_parts(problem: Problem, sized: list[Part], *, time_limit: float, seed: int,
-                 workers: int | None, objective: Objective | None, t0: float) -> Result:
+def _solve_parts(
+    problem: Problem,
+    sized: list[Part],
+    *,
+    time_limit: float,
+    seed: int,
+    workers: int | None,
+    objective: Objective | None,
+    t0: float,
+) -> Result:
     """Solve independent parts one by one and join the answers.
 
     Each part's time limit is its compile time (estimated from its candidate pairs at the
@@ -316,7 +327,7 @@ def _solve_parts(problem: Problem, sized: list[Part], *, time_limit: float, seed
     sizes = np.array([max(1, p.n_pairs) for p in sized], np.float64)
     order = np.argsort(-sizes, kind="stable")
     results: list[Result] = []
-    weights = sizes ** PART_TIME_EXPONENT
+    weights = sizes**PART_TIME_EXPONENT
     left_size, left_weight = float(sizes.sum()), float(weights.sum())
     built_s, built_pairs = 0.0, 0.0
     for k, i in enumerate(order.tolist()):
@@ -327,10 +338,24 @@ def _solve_parts(problem: Problem, sized: list[Part], *, time_limit: float, seed
         share = max(0.5, (compile_est + search_left * weights[i] / left_weight) / 0.95)
         left_size -= sizes[i]
         left_weight -= weights[i]
-        log.info("part %d/%d: %d volunteers, %d tasks, %.1fs (compile about %.1fs)", k + 1, len(parts),
-                 len(parts[i].volunteers), len(parts[i].tasks), share, compile_est)
-        r = solve(parts[i], time_limit=share, seed=seed, workers=workers, objective=objective, split=False,
-                  pairs=sized[i].pairs)
+        log.info(
+            "part %d/%d: %d volunteers, %d tasks, %.1fs (compile about %.1fs)",
+            k + 1,
+            len(parts),
+            len(parts[i].volunteers),
+            len(parts[i].tasks),
+            share,
+            compile_est,
+        )
+        r = solve(
+            parts[i],
+            time_limit=share,
+            seed=seed,
+            workers=workers,
+            objective=objective,
+            split=False,
+            pairs=sized[i].pairs,
+        )
         sized[i] = sized[i]._replace(volunteer=sized[i].volunteer[:0], task=sized[i].task[:0])  # free them
         built_s += float(r.stats.get("build_seconds", 0.0))
         built_pairs += sizes[i]
@@ -341,8 +366,13 @@ def _solve_parts(problem: Problem, sized: list[Part], *, time_limit: float, seed
 def join_results(problem: Problem, results: list[Result], t0: float) -> Result:
     """One Result for a problem from the Results of its independent parts."""
     statuses = {r.status for r in results}
-    status = (Status.OPTIMAL if statuses == {Status.OPTIMAL}
-              else Status.FEASIBLE if statuses <= {Status.OPTIMAL, Status.FEASIBLE} else Status.UNKNOWN)
+    status = (
+        Status.OPTIMAL
+        if statuses == {Status.OPTIMAL}
+        else Status.FEASIBLE
+        if statuses <= {Status.OPTIMAL, Status.FEASIBLE}
+        else Status.UNKNOWN
+    )
     assignments = tuple(a for r in results for a in r.assignments)
     tb = Tables(problem)
     by_task: dict[str, list[int]] = {}
@@ -412,9 +442,18 @@ def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, .
     return tuple(out)
 
 
-def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-          objective: Objective | None = None, method: str = "auto", split: bool = True,
-          log_search: bool = False, pairs: Callable[[Tables], tuple[I64, I64]] | None = None) -> Result:
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    objective: Objective | None = None,
+    method: str = "auto",
+    split: bool = True,
+    log_search: bool = False,
+    pairs: Callable[[Tables], tuple[I64, I64]] | None = None,
+) -> Result:
     """Assign volunteers to tasks: most priority-weighted places first, then least travel.
 
     Parameters
@@ -462,13 +501,21 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
     if split and method == "auto" and len(problem.volunteers) * len(problem.tasks) >= SPLIT_PAIRS:
         parts = split_parts(problem, pack=SPLIT_PACK)
         if len(parts) > 1:
-            return _solve_parts(problem, parts, time_limit=time_limit, seed=seed, workers=workers,
-                                objective=objective, t0=t0)
+            return _solve_parts(
+                problem, parts, time_limit=time_limit, seed=seed, workers=workers, objective=objective, t0=t0
+            )
     c = compile_problem(problem, objective, pairs=pairs)
     n_comp, _ = components(c.arcs)
-    log.info("compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
-             c.arcs.n_arcs, c.arcs.n_jobs, len(c.arcs.cliques), n_comp, c.build_seconds)
+    log.info(
+        "compiled %d arcs, %d jobs, %d cliques, %d components in %.2fs",
+        c.arcs.n_arcs,
+        c.arcs.n_jobs,
+        len(c.arcs.cliques),
+        n_comp,
+        c.build_seconds,
+    )
     ap = c.arcs
+
     # the limit covers the whole call: compilation and the greedy start come out of it
     def time_left() -> float:
         return max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
@@ -500,9 +547,17 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         lp = None if bg is not None else start_lp(ap, left)
         t_search = time.perf_counter()
         # the search's own bound is the cheap one when the background computes the flow
-        sol = solve_lns(ap, time_limit=left - (BACKGROUND_MARGIN * left if bg else 0.0), seed=seed,
-                        workers=workers, start=start, bound=lambda: level_bounds(ap, flow=bg is None),
-                        guide=None if lp is None else lp.guide, pref=pref, rows=rows)
+        sol = solve_lns(
+            ap,
+            time_limit=left - (BACKGROUND_MARGIN * left if bg else 0.0),
+            seed=seed,
+            workers=workers,
+            start=start,
+            bound=lambda: level_bounds(ap, flow=bg is None),
+            guide=None if lp is None else lp.guide,
+            pref=pref,
+            rows=rows,
+        )
         if lp is not None:
             sol = tighten(ap, sol, lp.future.result()[0])
         elif bg is not None:
@@ -511,8 +566,7 @@ def solve(problem: Problem, *, time_limit: float = 10.0, seed: int = 0, workers:
         bg.smallest(wait=0.0)  # not needed after all (no start): stop it
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(c.arcs, time_limit=max(1.0, time_limit)))
-        raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),
-                              names)
+        raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names), names)
     res = decode(c, sol, extra_stats={"components": n_comp})
     stats = dict(res.stats)
     stats["wall_seconds"] = time.perf_counter() - t0

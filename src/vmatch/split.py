@@ -53,7 +53,7 @@ def _labels(problem: Problem, tables: Tables | None) -> tuple[I64, I64, I64, I64
     _, lab = connected_components(g, directed=False)
     del g
     pairs = np.bincount(lab[v], minlength=int(lab.max()) + 1 if n else 0)
-    return lab[:tb.nv], lab[tb.nv:], pairs, v, t
+    return lab[: tb.nv], lab[tb.nv :], pairs, v, t
 
 
 def split_problem(problem: Problem, *, pack: int = 50_000, tables: Tables | None = None) -> list[Problem]:
@@ -123,15 +123,24 @@ def split_parts(problem: Problem, *, pack: int = 50_000, tables: Tables | None =
             continue
         vids = {x.id for x in vs}
         tids = {x.id for x in ts}
-        sel = order[cut[b]:cut[b + 1]]
-        out.append(Part(Problem(
-            vs, ts, problem.settings,
-            pinned=tuple(pr for pr in problem.pinned if pr[0] in vids and pr[1] in tids),
-            forbidden=tuple(pr for pr in problem.forbidden if pr[0] in vids and pr[1] in tids),
-            preferences={k: s for k, s in problem.preferences.items() if k[0] in vids and k[1] in tids},
-            previous=tuple(pr for pr in problem.previous if pr[0] in vids),
-            extra=problem.extra,
-        ), int(bucket_pairs[b]), vloc[v[sel]].astype(np.int32), tloc[t[sel]].astype(np.int32)))
+        sel = order[cut[b] : cut[b + 1]]
+        out.append(
+            Part(
+                Problem(
+                    vs,
+                    ts,
+                    problem.settings,
+                    pinned=tuple(pr for pr in problem.pinned if pr[0] in vids and pr[1] in tids),
+                    forbidden=tuple(pr for pr in problem.forbidden if pr[0] in vids and pr[1] in tids),
+                    preferences={k: s for k, s in problem.preferences.items() if k[0] in vids and k[1] in tids},
+                    previous=tuple(pr for pr in problem.previous if pr[0] in vids),
+                    extra=problem.extra,
+                ),
+                int(bucket_pairs[b]),
+                vloc[v[sel]].astype(np.int32),
+                tloc[t[sel]].astype(np.int32),
+            )
+        )
     return out
 
 

@@ -157,9 +157,7 @@ def verify(problem: Problem, result: Result) -> list[Violation]:
                 )
             )
         if not _aware(start):
-            out.append(
-                Violation("start", v.id, t.id, f"assignment {v.id}->{t.id} has no timezone-aware start")
-            )
+            out.append(Violation("start", v.id, t.id, f"assignment {v.id}->{t.id} has no timezone-aware start"))
             by_task.setdefault(t.id, []).append((v, None))
             continue
         s_us = to_us(start)

@@ -121,11 +121,7 @@ def draw_beneficiary(
             prefs["gender"] = {"f"}
     else:
         morning = clock.rule(_days(rng, _WEEKDAYS + _WEEKEND, 3, 7), 8 * _H + 30, 11 * _H + 30)
-        rules = (
-            [morning]
-            if u[0] < 0.7
-            else [morning, clock.rule(_days(rng, _WEEKDAYS, 2, 5), 14 * _H + 30, 17 * _H)]
-        )
+        rules = [morning] if u[0] < 0.7 else [morning, clock.rule(_days(rng, _WEEKDAYS, 2, 5), 14 * _H + 30, 17 * _H)]
         minutes = int(rng.choice((60, 90, 120), p=(0.5, 0.3, 0.2) if group == "elderly" else (0.2, 0.4, 0.4)))
         if group == "elderly":
             if u[1] < 0.6:
@@ -201,9 +197,7 @@ def draw_volunteer(
     }
     r = rng.random(len(p_skill))
     lv = rng.choice((1, 2, 3), size=len(p_skill), p=(0.5, 0.35, 0.15))
-    skills = {
-        s: int(lv[k]) + (1 if s == "sign_language" else 0) for k, s in enumerate(p_skill) if r[k] < p_skill[s]
-    }
+    skills = {s: int(lv[k]) + (1 if s == "sign_language" else 0) for k, s in enumerate(p_skill) if r[k] < p_skill[s]}
     certs: dict[str, date | None] = {}
     for c, pc in (
         ("child_safeguarding", (0.9, 0.2, 0.2, 0.3)[persona]),

@@ -42,23 +42,54 @@ log = logging.getLogger(__name__)
 _R = Requirement
 
 #: (id, name, category, minutes, head-count, skills, requirements, certificates, popularity, priority)
-CATALOGUE: tuple[tuple[str, str, str, int, int, dict[str, int], tuple[Requirement, ...], tuple[str, ...],
-                       float, int], ...] = (
+CATALOGUE: tuple[
+    tuple[str, str, str, int, int, dict[str, int], tuple[Requirement, ...], tuple[str, ...], float, int], ...
+] = (
     ("meal-lunch", "Lunch delivery for older residents", "elderly-meal", 45, 1, {}, (), (), 6.0, 3),
     ("meal-dinner", "Dinner delivery for older residents", "elderly-meal", 45, 1, {}, (), (), 4.0, 3),
     ("meal-cooked", "Home-cooked meal", "elderly-meal", 90, 1, {"cooking": 1}, (), ("food_hygiene",), 1.5, 2),
     ("meal-diet", "Diabetic diet meal delivery", "elderly-meal", 45, 1, {"cooking": 2}, (), (), 1.0, 3),
     ("haircut-home", "Haircut at home", "haircut", 45, 1, {"hairdressing": 1}, (), (), 2.5, 1),
     ("haircut-station", "Haircut at the community station", "haircut", 30, 1, {"hairdressing": 1}, (), (), 2.0, 1),
-    ("shave-bedridden", "Shave and wash for bedridden residents", "haircut", 45, 1,
-     {"hairdressing": 1, "elderly_care": 1}, (), (), 0.6, 2),
-    ("repair-plumbing", "Plumbing repair", "home-repair", 90, 2, {"repair": 1}, (_R("repair", 2, 1),),
-     ("safety",), 1.0, 2),
+    (
+        "shave-bedridden",
+        "Shave and wash for bedridden residents",
+        "haircut",
+        45,
+        1,
+        {"hairdressing": 1, "elderly_care": 1},
+        (),
+        (),
+        0.6,
+        2,
+    ),
+    (
+        "repair-plumbing",
+        "Plumbing repair",
+        "home-repair",
+        90,
+        2,
+        {"repair": 1},
+        (_R("repair", 2, 1),),
+        ("safety",),
+        1.0,
+        2,
+    ),
     ("repair-electric", "Electrical safety check", "home-repair", 60, 1, {"repair": 2}, (), ("safety",), 0.8, 2),
     ("repair-furniture", "Furniture repair", "home-repair", 90, 2, {"repair": 1}, (), (), 0.6, 1),
     ("repair-appliance", "Small appliance repair", "home-repair", 60, 1, {"repair": 1}, (), (), 1.0, 1),
-    ("repair-grab-bars", "Grab bars and home safety fittings", "home-repair", 90, 2, {"repair": 1},
-     (_R("first_aid", 1, 1),), ("safety",), 0.5, 2),
+    (
+        "repair-grab-bars",
+        "Grab bars and home safety fittings",
+        "home-repair",
+        90,
+        2,
+        {"repair": 1},
+        (_R("first_aid", 1, 1),),
+        ("safety",),
+        0.5,
+        2,
+    ),
     ("tutor-math", "Maths tutoring", "tutoring", 90, 1, {"tutoring": 2}, (), (), 1.5, 1),
     ("tutor-english", "English tutoring", "tutoring", 90, 1, {"tutoring": 1, "translation": 1}, (), (), 1.0, 1),
     ("tutor-homework", "Homework help for left-behind children", "tutoring", 60, 1, {"tutoring": 1}, (), (), 2.0, 2),
@@ -72,13 +103,22 @@ CATALOGUE: tuple[tuple[str, str, str, int, int, dict[str, int], tuple[Requiremen
     ("legal-tenancy", "Tenancy advice", "legal-advice", 60, 1, {"legal": 2}, (), (), 0.4, 1),
     ("legal-inheritance", "Inheritance and wills", "legal-advice", 60, 1, {"legal": 3}, (), (), 0.3, 1),
     ("legal-pension", "Pension and benefits advice", "legal-advice", 45, 1, {"legal": 1}, (), (), 0.6, 1),
-    ("legal-family", "Family dispute mediation", "legal-advice", 90, 1, {"legal": 2, "counselling": 1}, (), (),
-     0.3, 1),
+    ("legal-family", "Family dispute mediation", "legal-advice", 90, 1, {"legal": 2, "counselling": 1}, (), (), 0.3, 1),
     ("health-bp", "Blood pressure check", "health-check", 30, 1, {"medical": 1}, (), (), 2.0, 2),
     ("health-sugar", "Blood sugar check", "health-check", 30, 1, {"medical": 1}, (), ("medical_license",), 1.2, 2),
     ("health-meds", "Medication review", "health-check", 45, 1, {"medical": 2}, (), ("medical_license",), 0.6, 3),
-    ("health-rehab", "Home rehabilitation exercises", "health-check", 60, 1, {"medical": 1, "elderly_care": 1},
-     (), (), 0.6, 2),
+    (
+        "health-rehab",
+        "Home rehabilitation exercises",
+        "health-check",
+        60,
+        1,
+        {"medical": 1, "elderly_care": 1},
+        (),
+        (),
+        0.6,
+        2,
+    ),
     ("health-firstaid-class", "First-aid class at home", "health-check", 120, 2, {"first_aid": 2}, (), (), 0.3, 1),
     ("clean-deep", "Deep cleaning", "housekeeping", 120, 3, {}, (_R("elderly_care", 1, 1),), (), 1.0, 2),
     ("clean-window", "Window cleaning", "housekeeping", 90, 2, {}, (), ("safety",), 0.6, 1),
@@ -87,8 +127,16 @@ CATALOGUE: tuple[tuple[str, str, str, int, int, dict[str, int], tuple[Requiremen
     ("errand-documents", "Help with official documents", "errands", 60, 1, {"it_support": 1}, (), (), 0.6, 1),
 )
 
-_CORE = ("meal-lunch", "haircut-home", "repair-plumbing", "tutor-homework", "companion-visit", "legal-pension",
-         "health-bp", "errand-shopping")
+_CORE = (
+    "meal-lunch",
+    "haircut-home",
+    "repair-plumbing",
+    "tutor-homework",
+    "companion-visit",
+    "legal-pension",
+    "health-bp",
+    "errand-shopping",
+)
 _BLOCKS = ((8 * 60, 12 * 60), (14 * 60, 18 * 60), (18 * 60, 21 * 60), (9 * 60, 17 * 60))
 _MEAL_BLOCKS = {"meal-lunch": (10 * 60 + 30, 13 * 60), "meal-dinner": (16 * 60 + 30, 19 * 60)}
 
@@ -112,8 +160,14 @@ def _extra_skills(rng: np.random.Generator, vols: list[Volunteer]) -> list[Volun
     return out
 
 
-def _offers(rng: np.random.Generator, n: int, items: list[ServiceItem], vols: list[Volunteer], clock: Clock,
-            pop: dict[str, float]) -> list[Offer]:
+def _offers(
+    rng: np.random.Generator,
+    n: int,
+    items: list[ServiceItem],
+    vols: list[Volunteer],
+    clock: Clock,
+    pop: dict[str, float],
+) -> list[Offer]:
     solo = [i for i in items if i.headcount == 1]
     teams: dict[str, list[Volunteer]] = {}
     for v in vols:
@@ -135,9 +189,13 @@ def _offers(rng: np.random.Generator, n: int, items: list[ServiceItem], vols: li
             v = vols[int(order[vi % len(vols)])]
             vi += 1
             pid = v.id
-            fit = [i for i in solo if (pid, i.id) not in used
-                   and all(v.skills.get(s, 0) >= lvl for s, lvl in folded_skills(i).items())
-                   and all(c in v.certificates for c in i.certificates)]
+            fit = [
+                i
+                for i in solo
+                if (pid, i.id) not in used
+                and all(v.skills.get(s, 0) >= lvl for s, lvl in folded_skills(i).items())
+                and all(c in v.certificates for c in i.certificates)
+            ]
             k_offers = int(rng.choice(3, p=(0.55, 0.3, 0.15))) + 1
         if not fit:
             continue
@@ -156,13 +214,23 @@ def _offers(rng: np.random.Generator, n: int, items: list[ServiceItem], vols: li
                 s, e = _BLOCKS[int(rng.integers(len(_BLOCKS)))]
             cap = int(rng.integers(5, 11)) if it.category == "elderly-meal" else int(rng.integers(2, 7))
             radius = float(rng.choice([2.0, 2.5, 3.0, 4.0]))
-            offers.append(Offer(f"of{len(offers):05d}", pid, it.id, weekly=(clock.rule(days, s, e),),
-                                capacity=cap, radius_km=radius))
+            offers.append(
+                Offer(
+                    f"of{len(offers):05d}", pid, it.id, weekly=(clock.rule(days, s, e),), capacity=cap, radius_km=radius
+                )
+            )
     return offers
 
 
-def _orders(rng: np.random.Generator, n: int, items: list[ServiceItem], offers: list[Offer], reg: object,
-            clock: Clock, pop: dict[str, float]) -> list[Order]:
+def _orders(
+    rng: np.random.Generator,
+    n: int,
+    items: list[ServiceItem],
+    offers: list[Offer],
+    reg: object,
+    clock: Clock,
+    pop: dict[str, float],
+) -> list[Order]:
     n_req = max(1, int(n * 0.7))
     lat, lon, _ = reg.sample(rng, n_req)  # type: ignore[attr-defined]
     offered = sorted({o.item for o in offers})
@@ -197,9 +265,18 @@ def _orders(rng: np.random.Generator, n: int, items: list[ServiceItem], offers: 
             cand = provs[int(rng.integers(len(provs)))]
             refused = () if cand in ranked else (cand,)
         prio = int(min(5, prios[it.id] + (rng.random() < 0.2)))
-        out.append(Order(f"or{k:05d}", f"res{int(who[k]):05d}", it.id,
-                         clock.window(int(day[k]) * 1440 + s0, int(day[k]) * 1440 + s1),
-                         Location(float(lat[who[k]]), float(lon[who[k]])), prio, ranked, refused))
+        out.append(
+            Order(
+                f"or{k:05d}",
+                f"res{int(who[k]):05d}",
+                it.id,
+                clock.window(int(day[k]) * 1440 + s0, int(day[k]) * 1440 + s1),
+                Location(float(lat[who[k]]), float(lon[who[k]])),
+                prio,
+                ranked,
+                refused,
+            )
+        )
     return out
 
 
@@ -247,6 +324,7 @@ def generate_menu(n_orders: int, n_offers: int, seed: int = 0, *, start: date | 
     ratings = _ratings(rng_x, offers, clock.start)
     settings = Settings(timezone=reg.timezone, travel_speed_kmh=15.0, max_distance_km=4.0, time_step_minutes=30)
     extra = {"generator": "menu", "seed": seed, "orders": n_orders, "offers": n_offers}
-    log.info("generated menu: %d items, %d offers, %d orders, %d ratings", len(items), len(offers), len(orders),
-             len(ratings))
+    log.info(
+        "generated menu: %d items, %d offers, %d orders, %d ratings", len(items), len(offers), len(orders), len(ratings)
+    )
     return MenuProblem(tuple(items), tuple(offers), tuple(orders), tuple(vols), tuple(ratings), settings, extra)

@@ -129,9 +129,7 @@ def generate_pairing(
         draw_volunteer(rv, i, wv, float(vlat[i]), float(vlon[i]), int(vkind[i]), clock, today)
         for i in range(n_volunteers)
     ]
-    settings = Settings(
-        timezone="Asia/Shanghai", travel_speed_kmh=15.0, max_distance_km=3.0, time_step_minutes=15
-    )
+    settings = Settings(timezone="Asia/Shanghai", travel_speed_kmh=15.0, max_distance_km=3.0, time_step_minutes=15)
     problem = PairingProblem(
         tuple(v for v, _ in made),
         tuple(bens),

@@ -48,8 +48,7 @@ __all__ = [
 FORMAT = "vmatch/1"
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "problem": ("format", "settings", "volunteers", "tasks", "pinned", "forbidden", "preferences", "previous",
-                "extra"),
+    "problem": ("format", "settings", "volunteers", "tasks", "pinned", "forbidden", "preferences", "previous", "extra"),
     "settings": ("timezone", "travel_speed_kmh", "max_distance_km", "time_step_minutes"),
     "volunteer": (
         "id",
@@ -196,8 +195,7 @@ def _weekly(ctx: Ctx, n: int, x: object, *, cache: bool = True) -> WeeklyRule:
     if cache and type(x) is dict and len(x) == 3:
         days, start, end = x.get("days"), x.get("start"), x.get("end")
         # exact types only: True == 1 and a float 1.0 hashes as 1, but neither is a valid weekday here
-        if (type(days) is list and type(start) is str and type(end) is str
-                and all(type(v) is int for v in days)):
+        if type(days) is list and type(start) is str and type(end) is str and all(type(v) is int for v in days):
             rule = _weekly_rule(tuple(days), start, end)
             if rule is not None:
                 return rule
@@ -296,9 +294,7 @@ def _unique(kind: str, items: list[Any]) -> set[str]:
     seen: dict[str, int] = {}
     for n, it in enumerate(items):
         if it.id in seen:
-            raise FormatError(
-                f"{kind} {it.id!r}: field 'id' is a duplicate ({kind}s[{seen[it.id]}] and {kind}s[{n}])"
-            )
+            raise FormatError(f"{kind} {it.id!r}: field 'id' is a duplicate ({kind}s[{seen[it.id]}] and {kind}s[{n}])")
         seen[it.id] = n
     return set(seen)
 
@@ -343,8 +339,10 @@ def problem_from_dict(d: object) -> Problem:
     if d["format"] != FORMAT:
         hint = " (this is a solution document)" if d["format"] == "vmatch-solution/1" else ""
         root.fail("format", f"must be {FORMAT!r}, got {d['format']!r}{hint}")
-    for section, how in (("pairing", "vmatch.pairing.read_pairing_problem (vmatch pair)"),
-                         ("menu", "vmatch.menu's reader (vmatch menu)")):
+    for section, how in (
+        ("pairing", "vmatch.pairing.read_pairing_problem (vmatch pair)"),
+        ("menu", "vmatch.menu's reader (vmatch menu)"),
+    ):
         if section in d:
             root.fail(section, f"holds a {section} problem, not a dispatch problem: read it with {how}")
     check_keys(root, d, FIELDS["problem"])

@@ -96,9 +96,7 @@ def result_to_dict(result: Result, problem: Problem) -> dict[str, Any]:
     assignments = []
     for n, a in enumerate(result.assignments):
         _check_ids(ctx, f"assignments[{n}]", a.volunteer, a.task, problem)
-        assignments.append(
-            {"volunteer": a.volunteer, "task": a.task, "start": fmt_datetime(a.start.astimezone(tz))}
-        )
+        assignments.append({"volunteer": a.volunteer, "task": a.task, "start": fmt_datetime(a.start.astimezone(tz))})
     unassigned = {}
     for tid, s in result.unassigned.items():
         _check_ids(ctx, f"unassigned.{tid}", None, tid, problem)
@@ -214,8 +212,7 @@ def result_from_dict(d: object, problem: Problem) -> Result:
     items = as_list(ctx, "assignments", d.get("assignments", []))
     assignments = tuple(_assignment(ctx, n, x, problem) for n, x in enumerate(items))
     unassigned = {
-        tid: _shortfall(ctx, tid, x, problem)
-        for tid, x in as_obj(ctx, "unassigned", d.get("unassigned", {})).items()
+        tid: _shortfall(ctx, tid, x, problem) for tid, x in as_obj(ctx, "unassigned", d.get("unassigned", {})).items()
     }
     terms = as_obj(ctx, "breakdown", d.get("breakdown", {}))
     breakdown = {k: as_opt_num(ctx, f"breakdown.{k}", v) for k, v in terms.items()}

@@ -84,8 +84,7 @@ def pairing_result_to_dict(result: PairingResult) -> dict[str, Any]:
         "kept": [list(x) for x in result.kept],
         "new": [list(x) for x in result.new],
         "dropped": [
-            {"volunteer": x.volunteer, "beneficiary": x.beneficiary, "reason": x.reason}
-            for x in result.dropped
+            {"volunteer": x.volunteer, "beneficiary": x.beneficiary, "reason": x.reason} for x in result.dropped
         ],
         "levels": [
             {"name": lv.name, "sense": lv.sense, "value": fmt_num(lv.value), "bound": fmt_num(lv.bound)}
@@ -142,9 +141,7 @@ def pairing_result_from_dict(d: object, problem: PairingProblem) -> PairingResul
         for bid, u in as_obj(ctx, "unpaired", r.get("unpaired", {})).items():
             if bid not in bids:
                 ctx.fail("unpaired", f"names unknown beneficiary {bid!r}")
-            reasons = as_obj(
-                ctx, f"unpaired.{bid}.reasons", as_obj(ctx, f"unpaired.{bid}", u).get("reasons", {})
-            )
+            reasons = as_obj(ctx, f"unpaired.{bid}.reasons", as_obj(ctx, f"unpaired.{bid}", u).get("reasons", {}))
             unpaired[bid] = Unpaired(
                 bid, {k: as_int(ctx, f"unpaired.{bid}.reasons.{k}", c, 0) for k, c in reasons.items()}
             )
@@ -153,8 +150,7 @@ def pairing_result_from_dict(d: object, problem: PairingProblem) -> PairingResul
             for n, x in enumerate(as_list(ctx, "kept", r.get("kept", [])))
         )
         new = tuple(
-            ids(f"new[{n}]", *_two(ctx, f"new[{n}]", x))
-            for n, x in enumerate(as_list(ctx, "new", r.get("new", [])))
+            ids(f"new[{n}]", *_two(ctx, f"new[{n}]", x)) for n, x in enumerate(as_list(ctx, "new", r.get("new", [])))
         )
         dropped = []
         for n, x in enumerate(as_list(ctx, "dropped", r.get("dropped", []))):
@@ -187,8 +183,6 @@ def dumps_pairing_result(result: PairingResult) -> str:
     return _dumps(pairing_result_to_dict(result)) + "\n"
 
 
-def loads_pairing_result(
-    text: str | bytes, problem: PairingProblem, *, max_bytes: int = MAX_BYTES
-) -> PairingResult:
+def loads_pairing_result(text: str | bytes, problem: PairingProblem, *, max_bytes: int = MAX_BYTES) -> PairingResult:
     """Parse a ``vmatch-pairing-solution/1`` document of a pairing of ``problem``."""
     return pairing_result_from_dict(parse_json(text, "solution", max_bytes), problem)

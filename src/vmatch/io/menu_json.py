@@ -53,9 +53,18 @@ from vmatch.menu.problem import MenuProblem
 from vmatch.menu.result import MenuResult, menu_result_to_dict
 from vmatch.model import MAX_LEVEL, Problem, Task
 
-__all__ = ["MENU_FIELDS", "dumps_menu_problem", "loads_menu_problem", "menu_problem_from_dict",
-           "menu_problem_to_dict", "menu_result_to_dict", "read_events", "read_menu_problem",
-           "write_menu_problem", "write_menu_solution"]
+__all__ = [
+    "MENU_FIELDS",
+    "dumps_menu_problem",
+    "loads_menu_problem",
+    "menu_problem_from_dict",
+    "menu_problem_to_dict",
+    "menu_result_to_dict",
+    "read_events",
+    "read_menu_problem",
+    "write_menu_problem",
+    "write_menu_solution",
+]
 
 PathOrFile = str | os.PathLike[str] | IO[str] | IO[bytes]
 
@@ -63,8 +72,7 @@ MENU_FIELDS: dict[str, tuple[str, ...]] = {
     "document": ("format", "settings", "volunteers", "menu", "extra"),
     "menu": ("items", "offers", "orders", "ratings"),
     "item": ("id", "name", "category", "duration", "headcount", "skills", "requirements", "certificates"),
-    "offer": ("id", "provider", "item", "windows", "weekly", "capacity", "radius_km", "location",
-              "ranked_requesters"),
+    "offer": ("id", "provider", "item", "windows", "weekly", "capacity", "radius_km", "location", "ranked_requesters"),
     "order": ("id", "requester", "item", "window", "location", "priority", "ranked_providers", "refused_providers"),
     "rating": ("order", "provider", "stars", "date"),
     "events": ("accepted", "declined", "withdrawn", "cancelled", "added"),
@@ -101,11 +109,16 @@ def _item(n: int, x: object) -> ServiceItem:
         skills[k] = as_int(ctx, f"skills.{k}", v, 1, MAX_LEVEL)
     reqs = as_list(ctx, "requirements", d.get("requirements", []))
     with ctx.model():
-        return ServiceItem(d["id"], as_str(ctx, "name", _need(ctx, d, "name")),
-                           as_str(ctx, "category", _need(ctx, d, "category")),
-                           as_int(ctx, "duration", _need(ctx, d, "duration"), 1, 7 * 1440),
-                           as_int(ctx, "headcount", d.get("headcount", 1), 1, 100), skills,
-                           tuple(_requirement(ctx, i, r) for i, r in enumerate(reqs)), _strs(ctx, d, "certificates"))
+        return ServiceItem(
+            d["id"],
+            as_str(ctx, "name", _need(ctx, d, "name")),
+            as_str(ctx, "category", _need(ctx, d, "category")),
+            as_int(ctx, "duration", _need(ctx, d, "duration"), 1, 7 * 1440),
+            as_int(ctx, "headcount", d.get("headcount", 1), 1, 100),
+            skills,
+            tuple(_requirement(ctx, i, r) for i, r in enumerate(reqs)),
+            _strs(ctx, d, "certificates"),
+        )
 
 
 def _offer(n: int, x: object) -> Offer:
@@ -116,30 +129,43 @@ def _offer(n: int, x: object) -> Offer:
     rad = d.get("radius_km")
     loc = d.get("location")
     with ctx.model():
-        return Offer(d["id"], as_str(ctx, "provider", _need(ctx, d, "provider")),
-                     as_str(ctx, "item", _need(ctx, d, "item")),
-                     tuple(as_window(ctx, f"windows[{i}]", w) for i, w in enumerate(wins)),
-                     tuple(_weekly(ctx, i, r) for i, r in enumerate(weekly)),
-                     None if cap is None else as_int(ctx, "capacity", cap, 0),
-                     None if rad is None else float(as_num(ctx, "radius_km", rad, 0.0, 40075.0)),
-                     None if loc is None else as_location(ctx, "location", loc), _strs(ctx, d, "ranked_requesters"))
+        return Offer(
+            d["id"],
+            as_str(ctx, "provider", _need(ctx, d, "provider")),
+            as_str(ctx, "item", _need(ctx, d, "item")),
+            tuple(as_window(ctx, f"windows[{i}]", w) for i, w in enumerate(wins)),
+            tuple(_weekly(ctx, i, r) for i, r in enumerate(weekly)),
+            None if cap is None else as_int(ctx, "capacity", cap, 0),
+            None if rad is None else float(as_num(ctx, "radius_km", rad, 0.0, 40075.0)),
+            None if loc is None else as_location(ctx, "location", loc),
+            _strs(ctx, d, "ranked_requesters"),
+        )
 
 
 def _order(n: int, x: object) -> Order:
     ctx, d = _start("order", n, x)
     with ctx.model():
-        return Order(d["id"], as_str(ctx, "requester", _need(ctx, d, "requester")),
-                     as_str(ctx, "item", _need(ctx, d, "item")), as_window(ctx, "window", _need(ctx, d, "window")),
-                     as_location(ctx, "location", _need(ctx, d, "location")),
-                     as_int(ctx, "priority", d.get("priority", 1), 0), _strs(ctx, d, "ranked_providers"),
-                     _strs(ctx, d, "refused_providers"))
+        return Order(
+            d["id"],
+            as_str(ctx, "requester", _need(ctx, d, "requester")),
+            as_str(ctx, "item", _need(ctx, d, "item")),
+            as_window(ctx, "window", _need(ctx, d, "window")),
+            as_location(ctx, "location", _need(ctx, d, "location")),
+            as_int(ctx, "priority", d.get("priority", 1), 0),
+            _strs(ctx, d, "ranked_providers"),
+            _strs(ctx, d, "refused_providers"),
+        )
 
 
 def _rating(n: int, x: object) -> Rating:
     ctx, d = _start("rating", n, x, id_key="order")
     with ctx.model():
-        return Rating(d["order"], as_str(ctx, "provider", _need(ctx, d, "provider")),
-                      as_int(ctx, "stars", _need(ctx, d, "stars"), 1, 5), as_date(ctx, "date", _need(ctx, d, "date")))
+        return Rating(
+            d["order"],
+            as_str(ctx, "provider", _need(ctx, d, "provider")),
+            as_int(ctx, "stars", _need(ctx, d, "stars"), 1, 5),
+            as_date(ctx, "date", _need(ctx, d, "date")),
+        )
 
 
 def _unique(kind: str, objs: list[Any]) -> None:
@@ -169,8 +195,9 @@ def _menu_problem(d: object) -> MenuProblem:
     for kind, objs in (("item", items), ("offer", offers), ("order", orders)):
         _unique(kind, objs)
     try:
-        return MenuProblem(tuple(items), tuple(offers), tuple(orders), base.volunteers, tuple(ratings),
-                           base.settings, base.extra)
+        return MenuProblem(
+            tuple(items), tuple(offers), tuple(orders), base.volunteers, tuple(ratings), base.settings, base.extra
+        )
     except FormatError:
         raise
     except ModelError as e:
@@ -203,8 +230,13 @@ def menu_problem_to_dict(mp: MenuProblem) -> dict[str, Any]:
 
     items = []
     for i in mp.items:
-        it: dict[str, Any] = {"id": i.id, "name": i.name, "category": i.category, "duration": i.duration,
-                              "headcount": i.headcount}
+        it: dict[str, Any] = {
+            "id": i.id,
+            "name": i.name,
+            "category": i.category,
+            "duration": i.duration,
+            "headcount": i.headcount,
+        }
         if i.skills:
             it["skills"] = dict(i.skills)
         if i.requirements:
@@ -219,9 +251,14 @@ def menu_problem_to_dict(mp: MenuProblem) -> dict[str, Any]:
         if o.windows:
             od["windows"] = [[fmt_datetime(w.start), fmt_datetime(w.end)] for w in o.windows]
         if o.weekly:
-            od["weekly"] = [{"days": list(r.days), "start": fmt_clock(ctx, f"weekly[{n}].start", r.start),
-                             "end": fmt_clock(ctx, f"weekly[{n}].end", r.end, end=True)}
-                            for n, r in enumerate(o.weekly)]
+            od["weekly"] = [
+                {
+                    "days": list(r.days),
+                    "start": fmt_clock(ctx, f"weekly[{n}].start", r.start),
+                    "end": fmt_clock(ctx, f"weekly[{n}].end", r.end, end=True),
+                }
+                for n, r in enumerate(o.weekly)
+            ]
         for key in ("capacity", "radius_km"):
             if getattr(o, key) is not None:
                 od[key] = fmt_num(getattr(o, key))
@@ -232,16 +269,22 @@ def menu_problem_to_dict(mp: MenuProblem) -> dict[str, Any]:
         offers.append(od)
     orders = []
     for r in mp.orders:
-        rd: dict[str, Any] = {"id": r.id, "requester": r.requester, "item": r.item,
-                              "window": [fmt_datetime(r.window.start), fmt_datetime(r.window.end)],
-                              "location": loc(r.location), "priority": r.priority}
+        rd: dict[str, Any] = {
+            "id": r.id,
+            "requester": r.requester,
+            "item": r.item,
+            "window": [fmt_datetime(r.window.start), fmt_datetime(r.window.end)],
+            "location": loc(r.location),
+            "priority": r.priority,
+        }
         if r.ranked_providers:
             rd["ranked_providers"] = list(r.ranked_providers)
         if r.refused_providers:
             rd["refused_providers"] = list(r.refused_providers)
         orders.append(rd)
-    ratings = [{"order": x.order, "provider": x.provider, "stars": x.stars, "date": x.date.isoformat()}
-               for x in mp.ratings]
+    ratings = [
+        {"order": x.order, "provider": x.provider, "stars": x.stars, "date": x.date.isoformat()} for x in mp.ratings
+    ]
     menu: dict[str, Any] = {"items": items, "offers": offers, "orders": orders}
     if ratings:
         menu["ratings"] = ratings
@@ -283,10 +326,13 @@ def events_from_dict(d: object) -> dict[str, Any]:
         m = as_obj(ctx, "(document)", d)
         check_keys(ctx, m, MENU_FIELDS["events"])
         added: list[Task] = [_task(n, x) for n, x in enumerate(as_list(ctx, "added", m.get("added", [])))]
-        return {"accepted": _pairs(ctx, "accepted", m.get("accepted", [])),
-                "declined": _pairs(ctx, "declined", m.get("declined", [])),
-                "withdrawn": _strs(ctx, m, "withdrawn"), "cancelled": _strs(ctx, m, "cancelled"),
-                "added": tuple(added)}
+        return {
+            "accepted": _pairs(ctx, "accepted", m.get("accepted", [])),
+            "declined": _pairs(ctx, "declined", m.get("declined", [])),
+            "withdrawn": _strs(ctx, m, "withdrawn"),
+            "cancelled": _strs(ctx, m, "cancelled"),
+            "added": tuple(added),
+        }
 
 
 def read_events(path_or_file: PathOrFile, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:

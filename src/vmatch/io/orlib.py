@@ -72,8 +72,9 @@ def _read_text(path: PathLike) -> tuple[str, str]:
 def _numbers(fname: str, toks: list[str], start: int, count: int, what: str) -> _FloatArray:
     """``count`` numbers from ``toks[start:]`` as floats; FormatError on truncation or garbage."""
     if start + count > len(toks):
-        raise FormatError(f"{fname}: file ends after {len(toks)} numbers, but {what} needs "
-                          f"{count} numbers from position {start + 1}")
+        raise FormatError(
+            f"{fname}: file ends after {len(toks)} numbers, but {what} needs {count} numbers from position {start + 1}"
+        )
     chunk = toks[start : start + count]
     try:
         arr = np.array(chunk, dtype=np.float64)
@@ -82,8 +83,7 @@ def _numbers(fname: str, toks: list[str], start: int, count: int, what: str) -> 
             try:
                 float(t)
             except ValueError:
-                raise FormatError(f"{fname}: token {start + k + 1} ({t[:20]!r}) in {what} is not a number"
-                                  ) from None
+                raise FormatError(f"{fname}: token {start + k + 1} ({t[:20]!r}) in {what} is not a number") from None
         raise  # pragma: no cover - np.array failed although every token parses
     if not np.all(np.isfinite(arr)):
         raise FormatError(f"{fname}: {what} holds a non-finite number")
@@ -112,11 +112,14 @@ def _gap_problem(fname: str, toks: list[str], pos: int, name: str) -> tuple[ArcP
     cap = _ints(fname, toks, pos, m, f"problem {name!r} capacities ({m})")
     pos += m
     ap = ArcProblem.build(
-        n_agents=m, n_jobs=n,
+        n_agents=m,
+        n_jobs=n,
         arc_agent=np.repeat(np.arange(m, dtype=np.int64), n),
         arc_job=np.tile(np.arange(n, dtype=np.int64), m),
-        arc_load=res, agent_capacity=cap,
-        job_min=np.ones(n, np.int64), job_max=np.ones(n, np.int64),
+        arc_load=res,
+        agent_capacity=cap,
+        job_min=np.ones(n, np.int64),
+        job_max=np.ones(n, np.int64),
         required=np.ones(n, bool),
         levels=[Level("cost", cost, "min")],
         meta={"name": name, "kind": "gap"},
@@ -134,8 +137,9 @@ def _gap_kind(toks: list[str]) -> Literal["multi", "single"]:
     return "multi"
 
 
-def read_gap(path: PathLike, problem: int | None = None,
-             kind: Literal["auto", "multi", "single"] = "auto") -> list[ArcProblem] | ArcProblem:
+def read_gap(
+    path: PathLike, problem: int | None = None, kind: Literal["auto", "multi", "single"] = "auto"
+) -> list[ArcProblem] | ArcProblem:
     """Read an OR-Library GAP file (multi- or single-problem) as arc problems.
 
     Parameters
@@ -170,8 +174,10 @@ def read_gap(path: PathLike, problem: int | None = None,
     if k == "single":
         ap, pos = _gap_problem(fname, toks, 0, stem)
         if pos != len(toks):
-            raise FormatError(f"{fname}: {len(toks) - pos} extra tokens after the problem "
-                              f"(a multi-problem file needs a leading problem count)")
+            raise FormatError(
+                f"{fname}: {len(toks) - pos} extra tokens after the problem "
+                f"(a multi-problem file needs a leading problem count)"
+            )
         if problem not in (None, 0):
             raise FormatError(f"{fname}: single-problem file has no problem {problem}")
         return ap
@@ -190,13 +196,20 @@ def read_gap(path: PathLike, problem: int | None = None,
     return out[problem]
 
 
-def _assign_problem(n_agents: int, n_jobs: int, agent: npt.NDArray[np.int64], job: npt.NDArray[np.int64],
-                    cost: _FloatArray, name: str) -> ArcProblem:
+def _assign_problem(
+    n_agents: int, n_jobs: int, agent: npt.NDArray[np.int64], job: npt.NDArray[np.int64], cost: _FloatArray, name: str
+) -> ArcProblem:
     return ArcProblem.build(
-        n_agents=n_agents, n_jobs=n_jobs, arc_agent=agent, arc_job=job,
-        arc_load=np.ones(len(agent), np.int64), agent_capacity=np.ones(n_agents, np.int64),
-        job_min=np.ones(n_jobs, np.int64), job_max=np.ones(n_jobs, np.int64),
-        required=np.ones(n_jobs, bool), levels=[Level("cost", cost, "min")],
+        n_agents=n_agents,
+        n_jobs=n_jobs,
+        arc_agent=agent,
+        arc_job=job,
+        arc_load=np.ones(len(agent), np.int64),
+        agent_capacity=np.ones(n_agents, np.int64),
+        job_min=np.ones(n_jobs, np.int64),
+        job_max=np.ones(n_jobs, np.int64),
+        required=np.ones(n_jobs, bool),
+        levels=[Level("cost", cost, "min")],
         meta={"name": name, "kind": "assign"},
     )
 
@@ -249,8 +262,10 @@ def read_assign(path: PathLike, kind: Literal["auto", "dense", "sparse"] = "auto
     head = 1 if len(numbered[0][1]) == 1 else 0
     for lineno, ln in numbered[head:]:
         if len(ln) != 3:
-            raise FormatError(f"{fname}: line {lineno} holds {len(ln)} numbers, expected 'i j cost' "
-                              f"(nor is the file an n x n matrix with n = {toks[0][:12]!r})")
+            raise FormatError(
+                f"{fname}: line {lineno} holds {len(ln)} numbers, expected 'i j cost' "
+                f"(nor is the file an n x n matrix with n = {toks[0][:12]!r})"
+            )
     n_hdr = int(_ints(fname, toks, 0, 1, "size n", lo=1)[0]) if head else 0
     n_tri = (len(toks) - head) // 3
     if n_tri == 0:

@@ -132,8 +132,7 @@ def _beneficiary(n: int, x: object) -> Beneficiary:
     if not weekly:
         ctx.fail("weekly", "must list at least one weekly rule")
     needs = {
-        k: as_int(ctx, f"needs.{k}", lvl, 1, MAX_LEVEL)
-        for k, lvl in as_obj(ctx, "needs", d.get("needs", {})).items()
+        k: as_int(ctx, f"needs.{k}", lvl, 1, MAX_LEVEL) for k, lvl in as_obj(ctx, "needs", d.get("needs", {})).items()
     }
     certs = as_list(ctx, "certificates", d.get("certificates", []))
     ws = d.get("waiting_since")
@@ -158,9 +157,7 @@ def _weights(x: object) -> PairingWeights:
     d = as_obj(Ctx("pairing"), "weights", x)
     check_keys(ctx, d, FIELDS["weights"])
     kw: dict[str, Any] = {
-        k: as_int(ctx, k, d[k], 0, 10**6)
-        for k in FIELDS["weights"]
-        if k in d and k not in ("groups", "per_km")
+        k: as_int(ctx, k, d[k], 0, 10**6) for k in FIELDS["weights"] if k in d and k not in ("groups", "per_km")
     }
     if "groups" in d:
         kw["groups"] = {
@@ -195,10 +192,7 @@ def pairing_problem_from_dict(d: object) -> PairingProblem:
         check_keys(ctx, s, FIELDS["pairing"])
         if "today" not in s:
             ctx.fail("today", "is missing (required)")
-        bens = [
-            _beneficiary(n, x)
-            for n, x in enumerate(as_list(ctx, "beneficiaries", s.get("beneficiaries", [])))
-        ]
+        bens = [_beneficiary(n, x) for n, x in enumerate(as_list(ctx, "beneficiaries", s.get("beneficiaries", [])))]
         caps = {
             k: as_int(ctx, f"max_beneficiaries.{k}", c, 0, 1000)
             for k, c in as_obj(ctx, "max_beneficiaries", s.get("max_beneficiaries", {})).items()

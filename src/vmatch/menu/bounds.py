@@ -59,15 +59,25 @@ DEPTH = 3
 #: Seconds :class:`BoundJob` waits for its process before computing the bounds itself.
 WAIT = 120.0
 
+
 def menu_shaped(ap: ArcProblem, level: int = 0) -> bool:
     """True when ``ap`` is a packing of one-arc orders that :func:`column_generation` can bound:
     every job takes at most one arc (and needs no more), no composition rows, pins or required
     groups, job times known, and ``level`` is a plain "max" level."""
     lv = ap.levels[level] if level < len(ap.levels) else None
-    return (lv is not None and lv.sense == "max" and not lv.has_share and lv.job_coef is None
-            and bool(np.all(ap.job_max == 1)) and bool(np.all(ap.job_min <= 1)) and not len(ap.composition)
-            and not len(ap.pinned) and not bool(ap.group_required.any())
-            and "job_start" in ap.meta and "group_lat" in ap.meta)
+    return (
+        lv is not None
+        and lv.sense == "max"
+        and not lv.has_share
+        and lv.job_coef is None
+        and bool(np.all(ap.job_max == 1))
+        and bool(np.all(ap.job_min <= 1))
+        and not len(ap.composition)
+        and not len(ap.pinned)
+        and not bool(ap.group_required.any())
+        and "job_start" in ap.meta
+        and "group_lat" in ap.meta
+    )
 
 
 def persons(ap: ArcProblem) -> tuple[int, I64]:
@@ -98,10 +108,19 @@ def arc_data(ap: ArcProblem, speed_kmh: float, person: I64 | None = None, n_pers
     agent, n, offer = ap.arc_agent, ap.n_agents, None
     if person is not None:
         agent, n, offer = person[ap.arc_agent], n_persons, ap.arc_agent
-    return ArcData(agent, np.asarray(ap.meta["job_start"], np.int64)[ap.arc_job],
-                   np.asarray(ap.meta["job_end"], np.int64)[ap.arc_job],
-                   np.asarray(ap.meta["group_lat"], np.float64)[g], np.asarray(ap.meta["group_lon"], np.float64)[g],
-                   g, ap.arc_load, ap.agent_capacity, n, float(speed_kmh), offer)
+    return ArcData(
+        agent,
+        np.asarray(ap.meta["job_start"], np.int64)[ap.arc_job],
+        np.asarray(ap.meta["job_end"], np.int64)[ap.arc_job],
+        np.asarray(ap.meta["group_lat"], np.float64)[g],
+        np.asarray(ap.meta["group_lon"], np.float64)[g],
+        g,
+        ap.arc_load,
+        ap.agent_capacity,
+        n,
+        float(speed_kmh),
+        offer,
+    )
 
 
 def schedule_bound(ap: ArcProblem, data: ArcData, prices: F64, level: int = 0, max_depth: int = 12) -> float:
@@ -134,8 +153,7 @@ def menu_bounds(ap: ArcProblem, speed_kmh: float, data: ArcData | None = None) -
     fb, prices, _ = flow_prices(ap, 0)
     group_price = np.zeros(ap.n_groups)
     np.maximum.at(group_price, ap.job_group, prices.head)
-    own = schedule_bound(ap, data if data is not None else provider_data(ap, speed_kmh), group_price,
-                         max_depth=DEPTH)
+    own = schedule_bound(ap, data if data is not None else provider_data(ap, speed_kmh), group_price, max_depth=DEPTH)
     out[0] = min(out[0], fb, own)
     log.info("menu bounds: flow %.6g, schedules %.6g in %.2fs", fb, own, time.perf_counter() - t0)
     return tuple(out)

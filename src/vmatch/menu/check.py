@@ -31,8 +31,9 @@ from vmatch.model import Location, TimeWindow, Volunteer, WeeklyRule
 __all__ = ["check_menu"]
 
 
-def _inside(s: datetime, e: datetime, windows: tuple[TimeWindow, ...], weekly: tuple[WeeklyRule, ...],
-            mp: MenuProblem) -> bool:
+def _inside(
+    s: datetime, e: datetime, windows: tuple[TimeWindow, ...], weekly: tuple[WeeklyRule, ...], mp: MenuProblem
+) -> bool:
     """``[s, e)`` inside the union of ``windows`` and ``weekly`` (touching spans join)."""
     tz = mp.settings.tz
     spans = [(w.start, w.end) for w in windows]

@@ -77,8 +77,16 @@ class Master:
     (the simplex stalls on this degenerate packing LP: 118 s for GLOP against 1.2 s for PDLP on
     the 29k columns of a 20,000-order round)."""
 
-    def __init__(self, n_agents: int, n_groups: int, *, rows: sp.csr_matrix | None = None, rhs: F64 | None = None,
-                 tolerance: float = 1e-4, threads: int = 1) -> None:
+    def __init__(
+        self,
+        n_agents: int,
+        n_groups: int,
+        *,
+        rows: sp.csr_matrix | None = None,
+        rhs: F64 | None = None,
+        tolerance: float = 1e-4,
+        threads: int = 1,
+    ) -> None:
         self.n_agents, self.n_groups = n_agents, n_groups
         self.rows = rows  # more rows over arcs (a column's coefficient: the sum over its arcs)
         self.rhs = np.zeros(0) if rhs is None else np.asarray(rhs, np.float64)
@@ -112,9 +120,10 @@ class Master:
             added += 1
         if self.rows is not None and added:
             lens = np.fromiter((len(x) for x in self.col_arcs[-added:]), np.int64, added)
-            pick = sp.csr_matrix((np.ones(int(lens.sum())), (np.repeat(np.arange(added), lens),
-                                                             np.concatenate(self.col_arcs[-added:]))),
-                                 shape=(added, self.rows.shape[1]))
+            pick = sp.csr_matrix(
+                (np.ones(int(lens.sum())), (np.repeat(np.arange(added), lens), np.concatenate(self.col_arcs[-added:]))),
+                shape=(added, self.rows.shape[1]),
+            )
             self._extra.append((pick @ self.rows.T).tocsr())
         return added
 
@@ -157,7 +166,7 @@ class Master:
         self._warm = (x, y)
         duals = np.maximum(0.0, -y)
         k = self.n_agents + self.n_groups
-        return float(obj @ x), duals[:self.n_agents], duals[self.n_agents:k], duals[k:], x
+        return float(obj @ x), duals[: self.n_agents], duals[self.n_agents : k], duals[k:], x
 
 
 @dataclass
@@ -197,10 +206,13 @@ def provider_rows(ap: ArcProblem, by_person: bool) -> tuple[sp.csr_matrix, F64]:
         tot = np.bincount(ap.arc_agent, weights=ap.arc_load, minlength=ap.n_agents)
         lim = np.flatnonzero((ap.agent_capacity >= 0) & (tot > ap.agent_capacity))
         on = np.isin(ap.arc_agent, lim)
-        own = sp.csr_matrix((ap.arc_load[on].astype(np.float64), (np.searchsorted(lim, ap.arc_agent[on]),
-                                                                  np.flatnonzero(on))), shape=(len(lim), ap.n_arcs))
-        return sp.vstack([own, cap]).tocsr(), np.concatenate([ap.agent_capacity[lim].astype(np.float64),
-                                                              ap.capacity.rhs.astype(np.float64)])
+        own = sp.csr_matrix(
+            (ap.arc_load[on].astype(np.float64), (np.searchsorted(lim, ap.arc_agent[on]), np.flatnonzero(on))),
+            shape=(len(lim), ap.n_arcs),
+        )
+        return sp.vstack([own, cap]).tocsr(), np.concatenate(
+            [ap.agent_capacity[lim].astype(np.float64), ap.capacity.rhs.astype(np.float64)]
+        )
     cl = ap.cliques
     rid = cl.row_ids()
     who = ap.arc_agent[cl.indices]
@@ -219,10 +231,19 @@ def _add(master: Master, data: ArcData, c: F64, take: B, ok: B) -> int:
     return master.add(data.agent, data.group, c, new[np.argsort(data.agent[new], kind="stable")])
 
 
-def column_generation(ap: ArcProblem, data: ArcData, start: B, *, deadline: float, level: int = 0,
-                      layers: int = LAYERS, max_rounds: int = 200,
-                      prices: F64 | None = None, by_person: bool = False,
-                      on_round: Callable[[ColumnResult], None] | None = None) -> ColumnResult:
+def column_generation(
+    ap: ArcProblem,
+    data: ArcData,
+    start: B,
+    *,
+    deadline: float,
+    level: int = 0,
+    layers: int = LAYERS,
+    max_rounds: int = 200,
+    prices: F64 | None = None,
+    by_person: bool = False,
+    on_round: Callable[[ColumnResult], None] | None = None,
+) -> ColumnResult:
     """Column generation for level ``level`` of a menu-shaped ``ap`` (see the module docstring)
     until ``deadline`` (``time.perf_counter()``) or convergence.
 
@@ -284,8 +305,17 @@ def column_generation(ap: ArcProblem, data: ArcData, start: B, *, deadline: floa
             added += _add(master, data, c, take, viol)
         out.rounds = rnd + 1
         out.history.append((time.perf_counter() - t0, value, out.bound))
-        log.info("colgen round %d: master %.6g, bound %.6g (%.6g here), %d columns (+%d), LP %.2fs, %.2fs", rnd,
-                 value, out.bound, bound, len(master), added, t_lp, time.perf_counter() - t0)
+        log.info(
+            "colgen round %d: master %.6g, bound %.6g (%.6g here), %d columns (+%d), LP %.2fs, %.2fs",
+            rnd,
+            value,
+            out.bound,
+            bound,
+            len(master),
+            added,
+            t_lp,
+            time.perf_counter() - t0,
+        )
         if on_round is not None:
             on_round(out)
         if not added:

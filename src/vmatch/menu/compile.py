@@ -112,11 +112,19 @@ def _offer_volunteer(mp: MenuProblem, o: Offer, rating: float) -> tuple[Voluntee
         v = mp.volunteer(o.provider)
         lim = [x for x in (cap_min, v.max_minutes) if x is not None]
         return Volunteer(
-            o.id, o.location or v.location, skills=v.skills, certificates=v.certificates,
-            availability=v.availability if own_time else o.windows, weekly=v.weekly if own_time else o.weekly,
-            max_minutes=min(lim) if lim else None, max_minutes_per_day=v.max_minutes_per_day,
+            o.id,
+            o.location or v.location,
+            skills=v.skills,
+            certificates=v.certificates,
+            availability=v.availability if own_time else o.windows,
+            weekly=v.weekly if own_time else o.weekly,
+            max_minutes=min(lim) if lim else None,
+            max_minutes_per_day=v.max_minutes_per_day,
             max_distance_km=o.radius_km if o.radius_km is not None else v.max_distance_km,
-            attributes={**v.attributes, **attrs}, team=v.team, rating=rating, hours_served=v.hours_served,
+            attributes={**v.attributes, **attrs},
+            team=v.team,
+            rating=rating,
+            hours_served=v.hours_served,
             extra=extra,
         ), ""
     members = [mp.volunteer(m) for m in mp.team_members(o.provider)]
@@ -124,9 +132,17 @@ def _offer_volunteer(mp: MenuProblem, o: Offer, rating: float) -> tuple[Voluntee
     if not ever:
         return None, f"team {o.provider!r} cannot field a crew for item {o.item!r}"
     return Volunteer(
-        o.id, o.location or _team_base(mp, o.provider), skills=folded_skills(item),
-        certificates={c: last for c in item.certificates}, availability=o.windows, weekly=o.weekly,
-        max_minutes=cap_min, max_distance_km=o.radius_km, attributes=attrs, team=o.provider, rating=rating,
+        o.id,
+        o.location or _team_base(mp, o.provider),
+        skills=folded_skills(item),
+        certificates={c: last for c in item.certificates},
+        availability=o.windows,
+        weekly=o.weekly,
+        max_minutes=cap_min,
+        max_distance_km=o.radius_km,
+        attributes=attrs,
+        team=o.provider,
+        rating=rating,
         extra=extra,
     ), ""
 
@@ -135,15 +151,24 @@ def _order_task(mp: MenuProblem, n: int) -> Task:
     o = mp.orders[n]
     item = mp.item(o.item)
     return Task(
-        o.id, o.location, o.window, duration=timedelta(minutes=item.duration), headcount=1, priority=o.priority,
-        skills=folded_skills(item), certificates=item.certificates,
-        attributes={ITEM_ATTRIBUTE: frozenset({o.item})}, category=item.category, requester=o.requester,
+        o.id,
+        o.location,
+        o.window,
+        duration=timedelta(minutes=item.duration),
+        headcount=1,
+        priority=o.priority,
+        skills=folded_skills(item),
+        certificates=item.certificates,
+        attributes={ITEM_ATTRIBUTE: frozenset({o.item})},
+        category=item.category,
+        requester=o.requester,
         extra={"item": o.item},
     )
 
 
-def menu_to_problem(mp: MenuProblem, *, prior_mean: float = 4.0,
-                    prior_weight: float = 5) -> tuple[Problem, MenuMapping]:
+def menu_to_problem(
+    mp: MenuProblem, *, prior_mean: float = 4.0, prior_weight: float = 5
+) -> tuple[Problem, MenuMapping]:
     """The dispatch problem of a menu problem, and the mapping back (see the module docstring).
 
     Parameters
@@ -198,17 +223,28 @@ def menu_to_problem(mp: MenuProblem, *, prior_mean: float = 4.0,
     for pid, offers in same.items():
         if len(offers) > 1:
             v0 = mp.volunteer(pid) if mp.provider_kind(pid) == "volunteer" else None
-            people[pid] = {"volunteers": list(offers),
-                           "max_minutes": None if v0 is None else v0.max_minutes,
-                           "max_minutes_per_day": None if v0 is None else v0.max_minutes_per_day}
+            people[pid] = {
+                "volunteers": list(offers),
+                "max_minutes": None if v0 is None else v0.max_minutes,
+                "max_minutes_per_day": None if v0 is None else v0.max_minutes_per_day,
+            }
     extra = {**dict(mp.extra), "menu": True, "same_person": people}
-    problem = Problem(tuple(vols), tuple(tasks), mp.settings, forbidden=tuple(forbidden), preferences=prefs,
-                      extra=extra)
+    problem = Problem(
+        tuple(vols), tuple(tasks), mp.settings, forbidden=tuple(forbidden), preferences=prefs, extra=extra
+    )
     mapping = MenuMapping(
-        MappingProxyType({o.id: o.provider for o in mp.offers}), MappingProxyType({o.id: o.item for o in mp.offers}),
-        MappingProxyType({p: tuple(d["volunteers"]) for p, d in people.items()}), MappingProxyType(dropped),
+        MappingProxyType({o.id: o.provider for o in mp.offers}),
+        MappingProxyType({o.id: o.item for o in mp.offers}),
+        MappingProxyType({p: tuple(d["volunteers"]) for p, d in people.items()}),
+        MappingProxyType(dropped),
         MappingProxyType(scores),
     )
-    log.info("menu compiled: %d offer-volunteers (%d dropped), %d orders, %d forbidden, %d preference pairs",
-             len(vols), len(dropped), len(tasks), len(forbidden), len(prefs))
+    log.info(
+        "menu compiled: %d offer-volunteers (%d dropped), %d orders, %d forbidden, %d preference pairs",
+        len(vols),
+        len(dropped),
+        len(tasks),
+        len(forbidden),
+        len(prefs),
+    )
     return problem, mapping

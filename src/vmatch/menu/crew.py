@@ -82,9 +82,12 @@ def choose_crew(members: Sequence[Volunteer], item: ServiceItem, day: date | Non
     chosen: list[Volunteer] = []
     left = list(q)
     while len(chosen) < h and left:
+
         def gain(v: Volunteer) -> int:
-            return sum(1 for k, r in enumerate(item.requirements)
-                       if need[k] > 0 and v.skills.get(r.skill, 0) >= r.level)
+            return sum(
+                1 for k, r in enumerate(item.requirements) if need[k] > 0 and v.skills.get(r.skill, 0) >= r.level
+            )
+
         best = max(left, key=gain)
         left.remove(best)
         chosen.append(best)
@@ -98,8 +101,14 @@ def crew_last_date(members: Sequence[Volunteer], item: ServiceItem) -> tuple[boo
     """Whether the team can ever send a crew for ``item``, and the last local date it can (None: always)."""
     if choose_crew(members, item, None) is None:
         return False, None
-    exps = sorted({v.certificates[c] for v in members for c in item.certificates
-                   if c in v.certificates and v.certificates[c] is not None})  # type: ignore[type-var]
+    exps = sorted(
+        {
+            v.certificates[c]
+            for v in members
+            for c in item.certificates
+            if c in v.certificates and v.certificates[c] is not None
+        }
+    )  # type: ignore[type-var]
     for e in exps:
         if e is not None and choose_crew(members, item, e + timedelta(days=1)) is None:
             return True, e

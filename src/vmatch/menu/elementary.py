@@ -62,9 +62,19 @@ class ArcData:
     def _base(self) -> tuple[Timeline, I64, I64, I64]:
         """The timeline of all arcs, each agent's trip, and its near pairs by arc (CSR by arc)."""
         if "base" not in self._cache:
-            tl = timeline(agent=self.agent, start=self.start, end=self.end, lat=self.lat, lon=self.lon,
-                          group=self.group, load=self.load, capacity=self.capacity, n_agents=self.n_agents,
-                          speed_kmh=self.speed_kmh, offer=self.offer)
+            tl = timeline(
+                agent=self.agent,
+                start=self.start,
+                end=self.end,
+                lat=self.lat,
+                lon=self.lon,
+                group=self.group,
+                load=self.load,
+                capacity=self.capacity,
+                n_agents=self.n_agents,
+                speed_kmh=self.speed_kmh,
+                offer=self.offer,
+            )
             n = len(self.agent)
             i = tl.arc[np.repeat(np.arange(n), np.diff(tl.near_ptr))]
             j = tl.arc[tl.near_pos]
@@ -93,10 +103,21 @@ class ArcData:
         at = np.minimum(np.searchsorted(key[by_key], want), len(key) - 1)
         hit = key[by_key][at] == want if len(key) else np.zeros(0, bool)
         offer = self.agent[sel] if self.offer is None else self.offer[sel]
-        return timeline(agent=owner, start=self.start[sel], end=self.end[sel], lat=self.lat[sel],
-                        lon=self.lon[sel], group=self.group[sel], load=self.load[sel], capacity=self.capacity,
-                        n_agents=n_owners, speed_kmh=self.speed_kmh, trip=own_trip,
-                        pairs=(k[hit], by_key[at[hit]]), offer=offer)
+        return timeline(
+            agent=owner,
+            start=self.start[sel],
+            end=self.end[sel],
+            lat=self.lat[sel],
+            lon=self.lon[sel],
+            group=self.group[sel],
+            load=self.load[sel],
+            capacity=self.capacity,
+            n_agents=n_owners,
+            speed_kmh=self.speed_kmh,
+            trip=own_trip,
+            pairs=(k[hit], by_key[at[hit]]),
+            offer=offer,
+        )
 
 
 def _first_repeat(owner: I64, group: I64, start: I64) -> tuple[I64, I64, I64]:
@@ -108,8 +129,9 @@ def _first_repeat(owner: I64, group: I64, start: I64) -> tuple[I64, I64, I64]:
     return own, gr[rep[first]], st[rep[first]]
 
 
-def elementary_schedules(data: ArcData, weight: F64, tl: Timeline | None = None, *,
-                         max_depth: int = 12, cutoff: float = np.inf) -> tuple[F64, B]:
+def elementary_schedules(
+    data: ArcData, weight: F64, tl: Timeline | None = None, *, max_depth: int = 12, cutoff: float = np.inf
+) -> tuple[F64, B]:
     """:func:`best_schedules` with each order at most once in an agent's schedule.
 
     Where an agent's best schedule repeats an order (at two starts, ``t1 < t2``), the agent's

@@ -128,10 +128,19 @@ def _split(ap: ArcProblem, sol: ArcSolution, k: int, weights: list[int]) -> ArcS
     return dataclasses.replace(sol, values=values, bounds=tuple(bounds))
 
 
-def solve_problem(problem: Problem, *, objective: Objective | None = None, time_limit: float = 10.0, seed: int = 0,
-                  workers: int | None = None, hint: Sequence[tuple[str, str, datetime | None]] = (),
-                  merge: int = 1, method: str = "auto", candidates: tuple[I64, I64] | None = None,
-                  extra_stats: dict[str, object] | None = None) -> Result:
+def solve_problem(
+    problem: Problem,
+    *,
+    objective: Objective | None = None,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    hint: Sequence[tuple[str, str, datetime | None]] = (),
+    merge: int = 1,
+    method: str = "auto",
+    candidates: tuple[I64, I64] | None = None,
+    extra_stats: dict[str, object] | None = None,
+) -> Result:
     """:func:`vmatch.solve` honouring ``Problem.extra["same_person"]``, with a start plan.
 
     As :func:`vmatch.solve`: one CP-SAT model up to ``FULL_MODEL_ARCS`` arcs (``method="cpsat"``),
@@ -196,20 +205,19 @@ def solve_problem(problem: Problem, *, objective: Objective | None = None, time_
         # one lane: a menu's parts are large and gain more from CP-SAT's second worker than from
         # a second part solved beside them (20k x 5k welfare: about 24,430 against 24,370 in 30 s)
         if bounds is None:
-            sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start,
-                            bound=lambda: level_bounds(ap), lanes=1)
+            sol = solve_lns(
+                ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: level_bounds(ap), lanes=1
+            )
         else:  # the search does not wait for the bound's process: it is read when the search ends
             quick = level_bounds(ap, flow=False)
-            sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: quick,
-                            lanes=1)
+            sol = solve_lns(ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: quick, lanes=1)
             full = bounds.result()
             sol = dataclasses.replace(sol, bounds=(min(sol.bounds[0], full[0]), *sol.bounds[1:]))
     if bounds is not None:
         bounds.cancel()  # not asked for on the CP-SAT path
     if sol.status == SolveStatus.INFEASIBLE:
         names = conflict_names(c, find_conflict(ap, time_limit=max(1.0, time_limit)))
-        raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names),
-                              names)
+        raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names), names)
     dec = decode_by_item if by_item(problem) is not None else decode
     res = dec(c, sol, extra_stats={"components": n_comp, **(extra_stats or {})})
     return dataclasses.replace(res, stats={**dict(res.stats), "wall_seconds": time.perf_counter() - t0})

@@ -93,8 +93,12 @@ def _pairs(tb: el.Tables, buckets: dict[str, tuple[I64, I64]]) -> tuple[I64, I64
     return np.concatenate(vs), np.concatenate(ts)
 
 
-def compile_by_item(problem: Problem, objective: Objective | None = None, person: I64 | None = None,
-                    candidates: tuple[I64, I64] | None = None) -> Compiled:
+def compile_by_item(
+    problem: Problem,
+    objective: Objective | None = None,
+    person: I64 | None = None,
+    candidates: tuple[I64, I64] | None = None,
+) -> Compiled:
     """The compiled arc problem of a menu's dispatch problem (see the module docstring).
 
     ``person[v]`` (default: each volunteer alone) groups volunteers that are one person: their arcs
@@ -108,9 +112,17 @@ def compile_by_item(problem: Problem, objective: Objective | None = None, person
     buckets = by_item(problem)
     if buckets is None and candidates is None:
         return compile_problem(problem, objective)
-    c = compile_problem(problem, objective,
-                        pairs=lambda tb: candidates if candidates is not None else _pairs(tb, buckets or {}),
-                        person=person)
-    log.info("compiled by item: %d items, %d arcs, %d cliques in %.2fs", len(buckets or {}), c.arcs.n_arcs,
-             len(c.arcs.cliques), c.build_seconds)
+    c = compile_problem(
+        problem,
+        objective,
+        pairs=lambda tb: candidates if candidates is not None else _pairs(tb, buckets or {}),
+        person=person,
+    )
+    log.info(
+        "compiled by item: %d items, %d arcs, %d cliques in %.2fs",
+        len(buckets or {}),
+        c.arcs.n_arcs,
+        len(c.arcs.cliques),
+        c.build_seconds,
+    )
     return c

@@ -58,8 +58,9 @@ def person_groups(problem: Problem) -> dict[str, dict[str, Any]]:
             raise ModelError(f"problem: field 'extra.same_person.{person}' must list volunteer ids")
         for v in vids:
             if v in seen:
-                raise ModelError(f"problem: field 'extra.same_person.{person}' repeats volunteer {v!r} "
-                                 f"(also in {seen[v]!r})")
+                raise ModelError(
+                    f"problem: field 'extra.same_person.{person}' repeats volunteer {v!r} (also in {seen[v]!r})"
+                )
             seen[v] = person
         lims = {k: (d.get(k) if isinstance(d, Mapping) else None) for k in ("max_minutes", "max_minutes_per_day")}
         out[str(person)] = {"volunteers": tuple(vids), **lims}
@@ -95,15 +96,16 @@ def with_people(c: Compiled, groups: Mapping[str, Mapping[str, Any]], *, conflic
     cliques = ap.cliques
     if not conflicts_done:
         end = np.asarray(ap.meta["job_end"], np.int64)[ap.arc_job]
-        cliques = _conflicts(c.tables, arc_p, c.job_task[ap.arc_job], start, end, c.arc_km,
-                             p.settings.travel_speed_kmh)
+        cliques = _conflicts(c.tables, arc_p, c.job_task[ap.arc_job], start, end, c.arc_km, p.settings.travel_speed_kmh)
     rows: list[I64] = []
     rhs: list[int] = []
     owner: list[int] = []
     day = c.tables.local_date_ordinal(start) if len(start) else np.zeros(0, np.int64)
     order = np.argsort(arc_p, kind="stable")
-    bounds = np.searchsorted(arc_p[order], [r for r, _ in reps]), np.searchsorted(arc_p[order], [r for r, _ in reps],
-                                                                                  side="right")
+    bounds = (
+        np.searchsorted(arc_p[order], [r for r, _ in reps]),
+        np.searchsorted(arc_p[order], [r for r, _ in reps], side="right"),
+    )
     for (rep, d), lo, hi in zip(reps, bounds[0].tolist(), bounds[1].tolist(), strict=True):
         mine = order[lo:hi]
         load = ap.arc_load[mine]
@@ -120,15 +122,19 @@ def with_people(c: Compiled, groups: Mapping[str, Mapping[str, Any]], *, conflic
                     owner.append(rep)
     extra = csr_from_lists(rows, rhs, owner)
     cap = ap.capacity
-    capacity = Rows(np.concatenate([cap.indptr, cap.indptr[-1] + extra.indptr[1:]]),
-                    np.concatenate([cap.indices, extra.indices]), np.concatenate([cap.rhs, extra.rhs]),
-                    np.concatenate([cap.owner, extra.owner]))
+    capacity = Rows(
+        np.concatenate([cap.indptr, cap.indptr[-1] + extra.indptr[1:]]),
+        np.concatenate([cap.indices, extra.indices]),
+        np.concatenate([cap.rhs, extra.rhs]),
+        np.concatenate([cap.owner, extra.owner]),
+    )
     log.info("shared-person rows: %d people, %d conflict rows, %d workload rows", len(reps), len(cliques), len(extra))
     return dataclasses.replace(c, arcs=dataclasses.replace(ap, cliques=cliques, capacity=capacity))
 
 
-def compile_people(problem: Problem, objective: Objective | None = None,
-                   candidates: tuple[I64, I64] | None = None) -> Compiled:
+def compile_people(
+    problem: Problem, objective: Objective | None = None, candidates: tuple[I64, I64] | None = None
+) -> Compiled:
     """Compile ``problem`` (item by item when it is a menu's, or from ``candidates`` pairs) with its
     shared-person rows."""
     groups = person_groups(problem)
@@ -159,7 +165,7 @@ def person_violations(problem: Problem, result: Result) -> list[str]:
     for person, js in jobs.items():
         js.sort(key=lambda x: (x[0], x[1]))
         for i, (_s1, e1, t1) in enumerate(js):
-            for s2, _e2, t2 in js[i + 1:]:
+            for s2, _e2, t2 in js[i + 1 :]:
                 km = float(haversine_km(t1.location.lat, t1.location.lon, t2.location.lat, t2.location.lon))
                 gap = (s2 - e1).total_seconds() / 60
                 need = 0 if t1.id == t2.id else int(travel_minutes(km, st.travel_speed_kmh))

@@ -89,14 +89,23 @@ class MenuProblem:
             if o.provider not in vols and o.provider not in teams:
                 raise _fail("offer", o.id, "provider", f"names unknown provider {o.provider!r} (no volunteer or team)")
             if o.provider in vols and items[o.item].headcount > 1:
-                raise _fail("offer", o.id, "provider", f"is a volunteer, but item {o.item!r} needs a crew of "
-                            f"{items[o.item].headcount}: only a team can offer it")
+                raise _fail(
+                    "offer",
+                    o.id,
+                    "provider",
+                    f"is a volunteer, but item {o.item!r} needs a crew of "
+                    f"{items[o.item].headcount}: only a team can offer it",
+                )
         for od in self.orders:
             if od.item not in items:
                 raise _fail("order", od.id, "item", f"names unknown item {od.item!r}")
             if od.window.minutes < items[od.item].duration:
-                raise _fail("order", od.id, "window", f"({od.window.minutes} min) is shorter than item "
-                            f"{od.item!r} ({items[od.item].duration} min)")
+                raise _fail(
+                    "order",
+                    od.id,
+                    "window",
+                    f"({od.window.minutes} min) is shorter than item {od.item!r} ({items[od.item].duration} min)",
+                )
             for fld in ("ranked_providers", "refused_providers"):
                 for p in getattr(od, fld):
                     if p not in vols and p not in teams:

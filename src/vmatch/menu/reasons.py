@@ -53,8 +53,12 @@ def shortfalls_by_item(c: Compiled, sol: ArcSolution) -> dict[str, Shortfall]:
         ts = ti[short[ti]]
         if not len(ts):
             continue
-        sub = Problem(tuple(p.volunteers[i] for i in vi.tolist()), tuple(p.tasks[i] for i in ts.tolist()),
-                      p.settings, forbidden=tuple(x for x in p.forbidden if x[1] in {p.tasks[i].id for i in ts}))
+        sub = Problem(
+            tuple(p.volunteers[i] for i in vi.tolist()),
+            tuple(p.tasks[i] for i in ts.tolist()),
+            p.settings,
+            forbidden=tuple(x for x in p.forbidden if x[1] in {p.tasks[i].id for i in ts}),
+        )
         vpos = {int(v): k for k, v in enumerate(vi.tolist())}
         assigned: dict[int, list[int]] = {}
         tpos = {int(t): k for k, t in enumerate(ts.tolist())}

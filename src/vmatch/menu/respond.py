@@ -61,8 +61,9 @@ def _breaking(ap: ArcProblem, q: sp.csr_matrix, r: sp.csr_matrix, chosen: B) -> 
     return out & chosen
 
 
-def best_responses(ap: ArcProblem, data: ArcData, chosen: B, *, rounds: int = 3, level: int = 0,
-                   deadline: float = np.inf) -> B:
+def best_responses(
+    ap: ArcProblem, data: ArcData, chosen: B, *, rounds: int = 3, level: int = 0, deadline: float = np.inf
+) -> B:
     """``chosen`` (feasible) after up to ``rounds`` rounds of best responses on level ``level``
     (see the module docstring); never worse on that level, feasible. The responders are
     ``data``'s agents (:func:`vmatch.menu.bounds.arc_data`: offers, or providers with all their

@@ -23,22 +23,30 @@ from typing import Any
 from vmatch.model import Problem
 from vmatch.result import FirstLevel, LevelResult, Result, Status
 
-__all__ = ["MENU_SOLUTION_FORMAT", "REASON_NAMES", "MenuAssignment", "MenuResult", "menu_reasons",
-           "menu_result_to_dict"]
+__all__ = [
+    "MENU_SOLUTION_FORMAT",
+    "REASON_NAMES",
+    "MenuAssignment",
+    "MenuResult",
+    "menu_reasons",
+    "menu_result_to_dict",
+]
 
 MENU_SOLUTION_FORMAT = "vmatch-menu-solution/1"
 
 #: Dispatch shortfall reasons (rules excluding offer-volunteers) in menu words.
-REASON_NAMES: Mapping[str, str] = MappingProxyType({
-    "attribute": "other_item",  # the offer is for another item
-    "forbidden": "refused",  # the requester refused the provider
-    "availability": "offer_time",  # no start inside both the order's and the offer's times
-    "distance": "radius",  # outside the offer's service radius
-    "workload": "capacity",  # the offer takes no order of this length (capacity or workload)
-    "skill": "skill",
-    "certificate": "certificate",
-    "busy": "busy",  # eligible offers serving other orders or full
-})
+REASON_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "attribute": "other_item",  # the offer is for another item
+        "forbidden": "refused",  # the requester refused the provider
+        "availability": "offer_time",  # no start inside both the order's and the offer's times
+        "distance": "radius",  # outside the offer's service radius
+        "workload": "capacity",  # the offer takes no order of this length (capacity or workload)
+        "skill": "skill",
+        "certificate": "certificate",
+        "busy": "busy",  # eligible offers serving other orders or full
+    }
+)
 
 
 def menu_reasons(reasons: Mapping[str, int]) -> dict[str, int]:
@@ -95,8 +103,9 @@ class MenuResult(FirstLevel):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "assignments", tuple(sorted(self.assignments)))
-        object.__setattr__(self, "unserved", MappingProxyType({k: MappingProxyType(dict(v))
-                                                               for k, v in self.unserved.items()}))
+        object.__setattr__(
+            self, "unserved", MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.unserved.items()})
+        )
         object.__setattr__(self, "breakdown", MappingProxyType(dict(self.breakdown)))
         object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
 
@@ -138,10 +147,13 @@ def menu_result_to_dict(result: MenuResult) -> dict[str, Any]:
         "format": MENU_SOLUTION_FORMAT,
         "mode": result.mode,
         "status": result.status.value,
-        "objective": {lv.name: {"sense": lv.sense, "value": _num(lv.value), "bound": _num(lv.bound)}
-                      for lv in result.levels},
-        "assignments": [{"order": a.order, "provider": a.provider, "offer": a.offer, "start": fmt(a.start),
-                         "crew": list(a.crew)} for a in result.assignments],
+        "objective": {
+            lv.name: {"sense": lv.sense, "value": _num(lv.value), "bound": _num(lv.bound)} for lv in result.levels
+        },
+        "assignments": [
+            {"order": a.order, "provider": a.provider, "offer": a.offer, "start": fmt(a.start), "crew": list(a.crew)}
+            for a in result.assignments
+        ],
         "unserved": {k: dict(v) for k, v in result.unserved.items()},
         "breakdown": {k: _num(v) for k, v in result.breakdown.items()},
         "stats": _plain(result.stats),

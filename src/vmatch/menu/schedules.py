@@ -78,8 +78,9 @@ class Timeline:
     trip: I64  # per agent: at least the longest trip between two of its sites
 
 
-def _digits(agent: I64, offer: I64, load: I64, capacity: I64, n_agents: int, n_offers: int,
-            max_width: int) -> tuple[I64, I64, I64, I64]:
+def _digits(
+    agent: I64, offer: I64, load: I64, capacity: I64, n_agents: int, n_offers: int, max_width: int
+) -> tuple[I64, I64, I64, I64]:
     """Per arc: units, stride and radix of its offer's digit in its agent's table; per agent: the
     table width. An agent whose offers' capacities would need more than ``max_width`` columns
     leaves the largest out (not counted: a relaxation)."""
@@ -109,10 +110,24 @@ def _spans(lo: I64, hi: I64) -> tuple[I64, I64]:
     return owner, np.repeat(lo - first, cnt) + np.arange(len(owner), dtype=np.int64)
 
 
-def timeline(*, agent: I64, start: I64, end: I64, lat: F64, lon: F64, group: I64, load: I64, capacity: I64,
-             n_agents: int, speed_kmh: float, cells: int = CELLS, trip: I64 | None = None,
-             pairs: tuple[I64, I64] | None = None, offer: I64 | None = None,
-             max_width: int = MAX_WIDTH) -> Timeline:
+def timeline(
+    *,
+    agent: I64,
+    start: I64,
+    end: I64,
+    lat: F64,
+    lon: F64,
+    group: I64,
+    load: I64,
+    capacity: I64,
+    n_agents: int,
+    speed_kmh: float,
+    cells: int = CELLS,
+    trip: I64 | None = None,
+    pairs: tuple[I64, I64] | None = None,
+    offer: I64 | None = None,
+    max_width: int = MAX_WIDTH,
+) -> Timeline:
     """The structure of :func:`best_schedules` for arcs with these agents, times (minutes), sites
     (degrees), orders (``group``: two arcs of one order are never consecutive), loads and agent
     capacities (``< 0``: none).
@@ -128,11 +143,13 @@ def timeline(*, agent: I64, start: I64, end: I64, lat: F64, lon: F64, group: I64
     n = len(agent)
     load = np.asarray(load, np.int64)
     if offer is None:
-        lu, strd, rad, width = _digits(agent, agent, load, np.asarray(capacity, np.int64), n_agents, n_agents,
-                                       max_width)
+        lu, strd, rad, width = _digits(
+            agent, agent, load, np.asarray(capacity, np.int64), n_agents, n_agents, max_width
+        )
     else:
-        lu, strd, rad, width = _digits(agent, offer, load, np.asarray(capacity, np.int64), n_agents,
-                                       len(capacity), max_width)
+        lu, strd, rad, width = _digits(
+            agent, offer, load, np.asarray(capacity, np.int64), n_agents, len(capacity), max_width
+        )
     if trip is None:  # the longest trip between two sites of one agent: at most twice the farthest from their centre
         cnt = np.maximum(np.bincount(agent, minlength=n_agents), 1)
         clat = np.bincount(agent, weights=lat, minlength=n_agents) / cnt
@@ -200,8 +217,25 @@ def timeline(*, agent: I64, start: I64, end: I64, lat: F64, lon: F64, group: I64
     for c0, c1 in itertools.pairwise(np.append(np.flatnonzero(np.diff(pos_ch, prepend=-1)), n).tolist()):
         chunks.append((c0, c1, int(width[a[c0:c1]].max())))
     lu, strd, rad = lu[order], strd[order], rad[order]
-    return Timeline(n_agents, order.astype(np.int64), a, lu, lu * strd, strd, rad, width - 1, eg, prev, last,
-                    far.astype(np.int64), near_ptr, j.astype(np.int64), waves, tuple(chunks), trip)
+    return Timeline(
+        n_agents,
+        order.astype(np.int64),
+        a,
+        lu,
+        lu * strd,
+        strd,
+        rad,
+        width - 1,
+        eg,
+        prev,
+        last,
+        far.astype(np.int64),
+        near_ptr,
+        j.astype(np.int64),
+        waves,
+        tuple(chunks),
+        trip,
+    )
 
 
 def best_schedules(tl: Timeline, weight: F64) -> tuple[F64, B]:
@@ -228,7 +262,7 @@ def _chunk(tl: Timeline, w: F64, c0: int, c1: int, width: int, value: F64, taken
     cols = np.arange(width, dtype=np.int64)
     lo_w = np.searchsorted(tl.waves, c0)
     hi_w = np.searchsorted(tl.waves, c1)
-    for w0, w1 in itertools.pairwise(tl.waves[lo_w:hi_w + 1].tolist()):
+    for w0, w1 in itertools.pairwise(tl.waves[lo_w : hi_w + 1].tolist()):
         pos = np.arange(w0, w1, dtype=np.int64)
         pos = pos[w[pos] > _EPS]
         egs = tl.eg[w0:w1] - eg0

@@ -43,25 +43,41 @@ log = logging.getLogger(__name__)
 MENU_OBJECTIVE = Objective(order=("coverage", "preference", "reliability", "travel"))
 
 
-def from_dispatch(mp: MenuProblem, problem: Problem, mapping: MenuMapping, res: Result, mode: str,
-                  stats: dict[str, object] | None = None) -> MenuResult:
+def from_dispatch(
+    mp: MenuProblem,
+    problem: Problem,
+    mapping: MenuMapping,
+    res: Result,
+    mode: str,
+    stats: dict[str, object] | None = None,
+) -> MenuResult:
     """A :class:`MenuResult` from a result on the compiled problem."""
     tz = problem.settings.tz
     out = []
     for a in res.assignments:
         order = mp.order(a.task)
         end_day = (a.start + timedelta(minutes=mp.item(order.item).duration)).astimezone(tz).date()
-        out.append(MenuAssignment(a.task, mapping.provider[a.volunteer], a.volunteer, a.start,
-                                  mapping.crew(mp, a.volunteer, end_day)))
+        out.append(
+            MenuAssignment(
+                a.task, mapping.provider[a.volunteer], a.volunteer, a.start, mapping.crew(mp, a.volunteer, end_day)
+            )
+        )
     unserved = {t: menu_reasons(s.reasons) for t, s in res.unassigned.items()}
     st = {**dict(res.stats), "mode": mode, "offers_dropped": len(mapping.dropped), **(stats or {})}
     return MenuResult(res.status, mode, tuple(out), unserved, res.levels, res.breakdown, st, res, problem)
 
 
-def menu_solve(mp: MenuProblem, *, mode: Literal["welfare", "stable"] = "welfare",
-               optimal: Literal["requester", "provider"] = "requester", largest: bool = False,
-               time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-               objective: Objective | None = None) -> MenuResult:
+def menu_solve(
+    mp: MenuProblem,
+    *,
+    mode: Literal["welfare", "stable"] = "welfare",
+    optimal: Literal["requester", "provider"] = "requester",
+    largest: bool = False,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    objective: Objective | None = None,
+) -> MenuResult:
     """Dispatch every order of a menu round to at most one provider.
 
     Parameters
@@ -102,16 +118,23 @@ def menu_solve(mp: MenuProblem, *, mode: Literal["welfare", "stable"] = "welfare
     problem, mapping = menu_to_problem(mp)
     build = time.perf_counter() - t0
     if mode == "welfare":
-        res = solve_problem(problem, objective=objective or MENU_OBJECTIVE, time_limit=max(0.1, time_limit - build),
-                            seed=seed, workers=workers)
+        res = solve_problem(
+            problem,
+            objective=objective or MENU_OBJECTIVE,
+            time_limit=max(0.1, time_limit - build),
+            seed=seed,
+            workers=workers,
+        )
         extra: dict[str, object] = {}
     else:
         from vmatch.menu.stable_mode import stable_dispatch
 
-        res, extra = stable_dispatch(mp, problem, mapping, MENU_OBJECTIVE, optimal=optimal, largest=largest,
-                                     time_limit=time_limit, seed=seed)
+        res, extra = stable_dispatch(
+            mp, problem, mapping, MENU_OBJECTIVE, optimal=optimal, largest=largest, time_limit=time_limit, seed=seed
+        )
     extra["menu_compile_seconds"] = build
     extra["wall_seconds"] = time.perf_counter() - t0
-    log.info("menu %s: %d of %d orders served in %.2fs", mode, len(res.assignments), len(mp.orders),
-             time.perf_counter() - t0)
+    log.info(
+        "menu %s: %d of %d orders served in %.2fs", mode, len(res.assignments), len(mp.orders), time.perf_counter() - t0
+    )
     return from_dispatch(mp, problem, mapping, res, mode, extra)

@@ -90,11 +90,10 @@ class StableInput:
         ends = np.asarray(ap.meta["job_end"], np.int64)
         for a in arcs.tolist():
             k, t, j = int(ap.arc_agent[a]), int(at[a]), int(ap.arc_job[a])
-            self.pair[(p.tasks[t].id, p.volunteers[k].id)] = (a, int(c.job_start[j]), int(ends[j]),
-                                                               float(c.arc_km[a]))
+            self.pair[(p.tasks[t].id, p.volunteers[k].id)] = (a, int(c.job_start[j]), int(ends[j]), float(c.arc_km[a]))
         self.rkey: dict[tuple[str, str], Key] = {}
         self.pkey: dict[tuple[str, str], Key] = {}
-        for (oid, kid) in self.pair:
+        for oid, kid in self.pair:
             order, offer = mp.order(oid), mp.offer(kid)
             km = math.ceil(self.pair[(oid, kid)][3] - 1e-9)
             if offer.provider in order.ranked_providers:
@@ -144,7 +143,7 @@ class StableInput:
             starts = [x[0] for x in iv]
             for n, (_s, e, o) in enumerate(iv):
                 hi = int(np.searchsorted(starts, e + tmax, side="left"))
-                for s2, _e2, o2 in iv[n + 1:hi]:
+                for s2, _e2, o2 in iv[n + 1 : hi]:
                     if s2 >= e:
                         km = _km(loc[o], loc[o2])
                         if s2 - e < travel_minutes(km, speed):
@@ -168,7 +167,7 @@ def _grouped(entries: list[tuple[Key, str]]) -> list[Any]:
         m = n
         while m + 1 < len(entries) and entries[m + 1][0] == entries[n][0]:
             m += 1
-        grp = tuple(x[1] for x in entries[n:m + 1])
+        grp = tuple(x[1] for x in entries[n : m + 1])
         out.append(grp[0] if len(grp) == 1 else grp)
         n = m + 1
     return out
@@ -221,9 +220,18 @@ def _breaches(mp: MenuProblem, si: StableInput, match: Mapping[str, str], mappin
     return bad
 
 
-def stable_dispatch(mp: MenuProblem, problem: Problem, mapping: MenuMapping, objective: Objective, *,
-                    optimal: Literal["requester", "provider"] = "requester", largest: bool = False,
-                    time_limit: float = 10.0, seed: int = 0, max_rounds: int = 100) -> tuple[Result, dict[str, Any]]:
+def stable_dispatch(
+    mp: MenuProblem,
+    problem: Problem,
+    mapping: MenuMapping,
+    objective: Objective,
+    *,
+    optimal: Literal["requester", "provider"] = "requester",
+    largest: bool = False,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    max_rounds: int = 100,
+) -> tuple[Result, dict[str, Any]]:
     """A stable matching of orders to offers, as a :class:`~vmatch.result.Result` on ``problem``.
 
     Returns
@@ -278,8 +286,21 @@ def stable_dispatch(mp: MenuProblem, problem: Problem, mapping: MenuMapping, obj
     arcs = np.asarray(sorted(si.pair[(o, k)][0] for o, k in match.items()), np.int64)
     jobs = np.unique(ap.arc_job[arcs])
     values = tuple(lv.value(arcs, jobs) for lv in ap.levels)
-    sol = ArcSolution(SolveStatus.FEASIBLE, arcs, jobs, values, tuple(math.nan for _ in values),
-                      time.perf_counter() - t0, f"stable-{'largest' if largest else optimal}")
-    extra.update({"stable_removed_pairs": len(removed), "stable_removed": sorted([o, k] for o, k in removed),
-                  "stable_rounds": rnd + 1, "stable_pairs": len(si.pair)})
+    sol = ArcSolution(
+        SolveStatus.FEASIBLE,
+        arcs,
+        jobs,
+        values,
+        tuple(math.nan for _ in values),
+        time.perf_counter() - t0,
+        f"stable-{'largest' if largest else optimal}",
+    )
+    extra.update(
+        {
+            "stable_removed_pairs": len(removed),
+            "stable_removed": sorted([o, k] for o, k in removed),
+            "stable_rounds": rnd + 1,
+            "stable_pairs": len(si.pair),
+        }
+    )
     return decode_by_item(si.c, sol, extra_stats=extra), extra

@@ -184,8 +184,11 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
         us = serving[taken].tolist()
         if not taken or len(set(us)) < len(us):  # nothing taken, or two orders of one responder
             continue
-        gain = float(c[sa].sum()) - cur[v] + sum(float(c[memo.repl[o]].sum()) - cur[u]
-                                                  for o, u in zip(taken, us, strict=True))
+        gain = (
+            float(c[sa].sum())
+            - cur[v]
+            + sum(float(c[memo.repl[o]].sum()) - cur[u] for o, u in zip(taken, us, strict=True))
+        )
         if gain > 0.5:
             cands.append((gain, v, sa, taken))
     cands.sort(key=lambda x: -x[0])
@@ -201,8 +204,7 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
             seen: set[int] = set()
             for u, s in new:
                 add = g[s[~chosen[s]]].tolist()
-                ok = ok and not any((serving[o] >= 0 and serving[o] != u and o not in taken) or o in seen
-                                    for o in add)
+                ok = ok and not any((serving[o] >= 0 and serving[o] != u and o not in taken) or o in seen for o in add)
                 seen.update(g[s].tolist())
         old = [mine.get(u, np.zeros(0, np.int64)) for u, _ in new]
         if ok:  # the rows the programme does not see (a provider's workload, its other offers)
@@ -225,13 +227,22 @@ def steal(ap: ArcProblem, data: ArcData, chosen: B, memo: Memo, level: int = 0) 
             mine[u] = s
             locked[u] = True
         moves += 1
-    log.debug("steal: %d responders tried, %d candidates, %d moves, %d refused", int(act.sum()), len(cands), moves,
-              failed)
+    log.debug(
+        "steal: %d responders tried, %d candidates, %d moves, %d refused", int(act.sum()), len(cands), moves, failed
+    )
     return moves, locked
 
 
-def respond_and_steal(ap: ArcProblem, data: ArcData, chosen: B, *, deadline: float = np.inf, level: int = 0,
-                      memo: Memo | None = None, rounds: int | None = None) -> B:
+def respond_and_steal(
+    ap: ArcProblem,
+    data: ArcData,
+    chosen: B,
+    *,
+    deadline: float = np.inf,
+    level: int = 0,
+    memo: Memo | None = None,
+    rounds: int | None = None,
+) -> B:
     """``chosen`` (feasible) after best responses and steal rounds, alternating (see the module
     docstring) until a steal round moves nothing, ``rounds`` rounds (None: no limit) or
     ``deadline``; never worse on level ``level``, feasible."""
@@ -251,6 +262,11 @@ def respond_and_steal(ap: ArcProblem, data: ArcData, chosen: B, *, deadline: flo
         log.info("steal round %d: %d moves, value %.6g, %.2fs", done, moves, float(c[chosen].sum()), last)
         if not moves:
             break
-    log.info("respond and steal: %.6g -> %.6g in %d rounds, %.2fs", first, float(c[chosen].sum()), done,
-             time.perf_counter() - t0)
+    log.info(
+        "respond and steal: %.6g -> %.6g in %d rounds, %.2fs",
+        first,
+        float(c[chosen].sum()),
+        done,
+        time.perf_counter() - t0,
+    )
     return chosen

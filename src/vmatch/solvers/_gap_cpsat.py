@@ -46,8 +46,9 @@ def _join(v: IntArray) -> str:
     return ",".join(map(str, v.tolist()))
 
 
-def _model_text(g: GapData, arcs: IntArray, lj: IntArray, cap: IntArray, hint: IntArray | None,
-                upper: int | None) -> str:
+def _model_text(
+    g: GapData, arcs: IntArray, lj: IntArray, cap: IntArray, hint: IntArray | None, upper: int | None
+) -> str:
     """The CP-SAT model in protobuf text format (much faster to build than through the Python API).
 
     Variable k is arc ``arcs[k]``; ``lj`` gives its job's local index.
@@ -63,8 +64,9 @@ def _model_text(g: GapData, arcs: IntArray, lj: IntArray, cap: IntArray, hint: I
     for grp in np.split(order, np.flatnonzero(np.diff(ag[order])) + 1):
         c = int(cap[ag[grp[0]]])
         if int(loads[grp].sum()) > c:
-            parts.append(f"constraints {{ linear {{ vars: [{_join(grp)}] coeffs: [{_join(loads[grp])}] "
-                         f"domain: [0, {c}] }} }}\n")
+            parts.append(
+                f"constraints {{ linear {{ vars: [{_join(grp)}] coeffs: [{_join(loads[grp])}] domain: [0, {c}] }} }}\n"
+            )
     every = _join(np.arange(nv))
     costs = _join(g.cost[arcs])
     parts.append(f"objective {{ vars: [{every}] coeffs: [{costs}] }}\n")
@@ -78,9 +80,20 @@ def _model_text(g: GapData, arcs: IntArray, lj: IntArray, cap: IntArray, hint: I
     return "".join(parts)
 
 
-def solve_sub(g: GapData, arcs: IntArray, jobs: IntArray, cap: IntArray, *, hint: IntArray | None = None,
-              time_limit: float = 1.0, det_limit: float | None = None, workers: int = 1, seed: int = 0,
-              upper: int | None = None, params: dict[str, object] | None = None) -> SubResult:
+def solve_sub(
+    g: GapData,
+    arcs: IntArray,
+    jobs: IntArray,
+    cap: IntArray,
+    *,
+    hint: IntArray | None = None,
+    time_limit: float = 1.0,
+    det_limit: float | None = None,
+    workers: int = 1,
+    seed: int = 0,
+    upper: int | None = None,
+    params: dict[str, object] | None = None,
+) -> SubResult:
     """Solve the GAP over ``jobs`` using only ``arcs``; ``cap`` is the residual capacity per agent.
 
     ``hint`` (arc per job of ``jobs``) seeds the search; ``upper`` asks for a cost <= upper.
@@ -116,8 +129,7 @@ def solve_sub(g: GapData, arcs: IntArray, jobs: IntArray, cap: IntArray, *, hint
         pick = arcs[np.asarray(solver.response_proto.solution, dtype=np.int64) > 0]
         out = np.full(len(jobs), -1, np.int64)
         out[local[g.job[pick]]] = pick
-        return SubResult(name, out, round(solver.objective_value), float(solver.best_objective_bound),
-                         solver.wall_time)
+        return SubResult(name, out, round(solver.objective_value), float(solver.best_objective_bound), solver.wall_time)
     bound = float("inf") if st == cp_model.INFEASIBLE else -float("inf")
     return SubResult(name, e, 0, bound, solver.wall_time)
 
@@ -167,8 +179,15 @@ def relatedness(rc: FloatArray) -> FloatArray:
     return np.exp(-rc / (1.0 + float(np.median(rc)))) if len(rc) else rc
 
 
-def neighbours(g: GapData, assign: IntArray, w: FloatArray, k: int, rng: np.random.Generator,
-               free: npt.NDArray[np.bool_], related: bool) -> IntArray:
+def neighbours(
+    g: GapData,
+    assign: IntArray,
+    w: FloatArray,
+    k: int,
+    rng: np.random.Generator,
+    free: npt.NDArray[np.bool_],
+    related: bool,
+) -> IntArray:
     """``k`` free agents: random ones, or a random seed agent and the agents most related to it.
 
     Two agents are related when jobs of one have arcs of large weight ``w`` (see
@@ -182,8 +201,11 @@ def neighbours(g: GapData, assign: IntArray, w: FloatArray, k: int, rng: np.rand
     owner = g.agent[assign]
     mine = owner[g.job] == seed_agent  # arcs of the seed agent's jobs to any agent
     theirs = g.agent == seed_agent  # arcs from the seed agent to other agents' jobs
-    score = np.asarray(np.bincount(g.agent[mine], weights=w[mine], minlength=g.m)
-                       + np.bincount(owner[g.job[theirs]], weights=w[theirs], minlength=g.m), dtype=np.float64)
+    score = np.asarray(
+        np.bincount(g.agent[mine], weights=w[mine], minlength=g.m)
+        + np.bincount(owner[g.job[theirs]], weights=w[theirs], minlength=g.m),
+        dtype=np.float64,
+    )
     score = score * rng.uniform(0.5, 1.5, g.m)
     score[~free] = -1.0
     score[seed_agent] = np.inf

@@ -68,8 +68,12 @@ class GapData:
         """
         if not ap.levels:
             raise ValueError("solve_gap needs at least one objective level")
-        for what, rows in (("clique", ap.cliques), ("composition", ap.composition),
-                           ("capacity", ap.capacity), ("pinned", ap.pinned)):
+        for what, rows in (
+            ("clique", ap.cliques),
+            ("composition", ap.composition),
+            ("capacity", ap.capacity),
+            ("pinned", ap.pinned),
+        ):
             if len(rows):
                 raise ValueError(f"solve_gap does not handle {what} rows ({len(rows)} given)")
         if np.any(ap.job_min != 1) or np.any(ap.job_max != 1):
@@ -86,8 +90,18 @@ class GapData:
         cap = ap.agent_capacity.copy()
         total = np.bincount(ap.arc_agent, weights=ap.arc_load, minlength=ap.n_agents).astype(np.int64)
         cap[cap < 0] = total[cap < 0]
-        return GapData(ap.n_agents, ap.n_jobs, ap.arc_agent, ap.arc_job, ap.arc_load,
-                       sign * cost, cap, sign, float(lv.scale), exact)
+        return GapData(
+            ap.n_agents,
+            ap.n_jobs,
+            ap.arc_agent,
+            ap.arc_job,
+            ap.arc_load,
+            sign * cost,
+            cap,
+            sign,
+            float(lv.scale),
+            exact,
+        )
 
     @property
     def n_arcs(self) -> int:
@@ -115,8 +129,11 @@ class GapData:
 
     def feasible(self, assign: IntArray) -> bool:
         """Whether a job -> arc assignment is complete and within capacity."""
-        return bool(np.all(assign >= 0) and np.all(self.job[assign] == np.arange(self.n))
-                    and np.all(self.usage(assign) <= self.cap))
+        return bool(
+            np.all(assign >= 0)
+            and np.all(self.job[assign] == np.arange(self.n))
+            and np.all(self.usage(assign) <= self.cap)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +171,16 @@ def _lp(g: GapData, idx: IntArray, time_limit: float | None) -> Any:
     a_eq = sp.csr_matrix((np.ones(len(idx)), (g.job[idx], ii)), shape=(g.n, len(idx)))
     a_ub = sp.csr_matrix((g.load[idx].astype(np.float64), (g.agent[idx], ii)), shape=(g.m, len(idx)))
     opts = {"time_limit": max(0.01, float(time_limit))} if time_limit else {}
-    return linprog(g.cost[idx].astype(np.float64), A_ub=a_ub, b_ub=g.cap.astype(np.float64), A_eq=a_eq,
-                   b_eq=np.ones(g.n), bounds=(0, None), method="highs-ds", options=opts)
+    return linprog(
+        g.cost[idx].astype(np.float64),
+        A_ub=a_ub,
+        b_ub=g.cap.astype(np.float64),
+        A_eq=a_eq,
+        b_eq=np.ones(g.n),
+        bounds=(0, None),
+        method="highs-ds",
+        options=opts,
+    )
 
 
 def lp_relax(g: GapData, time_limit: float | None = None, first_k: int = 8) -> LpInfo:

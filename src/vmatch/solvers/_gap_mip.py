@@ -68,9 +68,13 @@ def solve_mip(g: GapData, arcs: IntArray, time_limit: float, ub_filter: float | 
     ii = np.arange(len(arcs))
     a_eq = sp.csr_matrix((np.ones(len(arcs)), (g.job[arcs], ii)), shape=(g.n, len(arcs)))
     a_ub = sp.csr_matrix((g.load[arcs].astype(np.float64), (g.agent[arcs], ii)), shape=(g.m, len(arcs)))
-    res = milp(g.cost[arcs].astype(np.float64), integrality=np.ones(len(arcs)), bounds=Bounds(0, 1),
-               constraints=[LinearConstraint(a_eq, 1, 1), LinearConstraint(a_ub, -np.inf, g.cap.astype(np.float64))],
-               options={"time_limit": max(0.05, float(time_limit)), "mip_rel_gap": 0.0})
+    res = milp(
+        g.cost[arcs].astype(np.float64),
+        integrality=np.ones(len(arcs)),
+        bounds=Bounds(0, 1),
+        constraints=[LinearConstraint(a_eq, 1, 1), LinearConstraint(a_ub, -np.inf, g.cap.astype(np.float64))],
+        options={"time_limit": max(0.05, float(time_limit)), "mip_rel_gap": 0.0},
+    )
     assign = None
     if res.x is not None:
         pick = arcs[np.asarray(res.x) > 0.5]
@@ -135,8 +139,13 @@ class MipSide:
             ub = float(st.ub) if self.exact else None
             limit = st.left() - 0.05 if self.exact else ROUND_SHARE * st.left()
             self.future = self.pool.submit(solve_mip, st.g, arcs, limit, ub)
-            logger.log(st.level, "gap: HiGHS on %d arcs (%s, %.2fs left)", len(arcs),
-                       "exact" if self.exact else "core", st.left())
+            logger.log(
+                st.level,
+                "gap: HiGHS on %d arcs (%s, %.2fs left)",
+                len(arcs),
+                "exact" if self.exact else "core",
+                st.left(),
+            )
             return True
         if not self.future.done():
             return True

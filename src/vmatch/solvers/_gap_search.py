@@ -115,8 +115,9 @@ def full(st: State, time_limit: float, workers: int, params: dict[str, object]) 
     g = st.g
     arcs = st.kept_arcs()
     hint = st.assign if math.isfinite(st.ub) else None
-    r = solve_sub(g, arcs, np.arange(g.n), g.cap, hint=hint, time_limit=time_limit,
-                  workers=workers, seed=st.seed, params=params)
+    r = solve_sub(
+        g, arcs, np.arange(g.n), g.cap, hint=hint, time_limit=time_limit, workers=workers, seed=st.seed, params=params
+    )
     st.calls += 1
     if r.status in ("OPTIMAL", "FEASIBLE"):
         st.offer(r.assign, f"full model ({len(arcs)} arcs)")
@@ -147,8 +148,7 @@ def repair(st: State, assign: IntArray, rng: np.random.Generator) -> IntArray:
         owner = np.where(placed, g.agent[np.maximum(assign, 0)], -1)
         jobs = np.flatnonzero(~placed | (in_s[np.maximum(owner, 0)] & placed))
         arcs = np.flatnonzero(in_s[g.agent] & np.isin(g.job, jobs))
-        r = solve_sub(g, arcs, jobs, g.cap, hint=assign[jobs], time_limit=min(2.0, st.left()),
-                      seed=st.seed + st.calls)
+        r = solve_sub(g, arcs, jobs, g.cap, hint=assign[jobs], time_limit=min(2.0, st.left()), seed=st.seed + st.calls)
         st.calls += 1
         if r.status in ("OPTIMAL", "FEASIBLE"):
             assign = assign.copy()
@@ -189,8 +189,17 @@ def _run(st: State, tasks: list[_Task], det: float, pool: ThreadPoolExecutor | N
 
     def one(i: int) -> SubResult:
         _, sub, jobs = tasks[i]
-        return solve_sub(st.g, sub, jobs, st.g.cap, hint=base[jobs], time_limit=limit, det_limit=det,
-                         seed=seeds[i], params=SUB_PARAMS[i % len(SUB_PARAMS)])
+        return solve_sub(
+            st.g,
+            sub,
+            jobs,
+            st.g.cap,
+            hint=base[jobs],
+            time_limit=limit,
+            det_limit=det,
+            seed=seeds[i],
+            params=SUB_PARAMS[i % len(SUB_PARAMS)],
+        )
 
     st.calls += len(tasks)
     idx = range(len(tasks))

@@ -191,8 +191,7 @@ def _interval_mis(cl: I64, n_cl: int, s: I64, e: I64) -> I64:
     return count
 
 
-def _blocks(ap: ArcProblem, idx: I64, agent: I64, group: I64, load: I64,
-            cl: I64, n_cl: int) -> tuple[I64, I64]:
+def _blocks(ap: ArcProblem, idx: I64, agent: I64, group: I64, load: I64, cl: I64, n_cl: int) -> tuple[I64, I64]:
     """Block of each cluster and fitting-arc count of each capacity row.
 
     A cluster's block is the capacity row holding all its arcs with the fewest fitting
@@ -269,8 +268,12 @@ class _Net:
 def _network(ap: ArcProblem, level: int) -> _Net | float:
     """The network of :func:`flow_bound`, or the bound itself when no arc can carry weight."""
     lv = ap.levels[level]
-    if (lv.sense != "max" or np.any(lv.coef < 0) or (lv.job_coef is not None and np.any(lv.job_coef < 0))
-            or lv.share_weight > 0):
+    if (
+        lv.sense != "max"
+        or np.any(lv.coef < 0)
+        or (lv.job_coef is not None and np.any(lv.job_coef < 0))
+        or lv.share_weight > 0
+    ):
         raise ValueError(f"level {lv.name!r}: flow_bound needs a 'max' level with coefficients >= 0")
     share = lv.share_weight * _share_floor(lv) if lv.has_share else 0.0
     w_all = _int_coef(lv.coef, lv.scale)
@@ -320,14 +323,26 @@ def _network(ap: ArcProblem, level: int) -> _Net | float:
     b_agent[b_of] = cl_agent[block_of >= 0]
     supply = int(k_agent.sum())
     ag = np.flatnonzero(k_agent > 0)
-    tails = [np.full(len(ag), src), n_agent0 + b_agent, parent, n_cl0 + c_cl, pnode[m_pairs],
-             n_g0 + np.arange(ng), [src]]
-    heads = [n_agent0 + ag, n_block0 + np.arange(len(blocks)), n_cl0 + np.arange(n_cl),
-             np.where(multi[c_pair], pnode[c_pair], n_g0 + p_group[c_pair]), n_g0 + p_group[m_pairs],
-             np.full(ng, snk), [snk]]
+    tails = [
+        np.full(len(ag), src),
+        n_agent0 + b_agent,
+        parent,
+        n_cl0 + c_cl,
+        pnode[m_pairs],
+        n_g0 + np.arange(ng),
+        [src],
+    ]
+    heads = [
+        n_agent0 + ag,
+        n_block0 + np.arange(len(blocks)),
+        n_cl0 + np.arange(n_cl),
+        np.where(multi[c_pair], pnode[c_pair], n_g0 + p_group[c_pair]),
+        n_g0 + p_group[m_pairs],
+        np.full(ng, snk),
+        [snk],
+    ]
     caps = [k_agent[ag], k_row[blocks], cl_cap, np.ones(len(combos)), np.ones(len(m_pairs)), g_cap, [supply]]
-    costs = [np.zeros(len(ag)), np.zeros(len(blocks)), np.zeros(n_cl), -c_w, np.zeros(len(m_pairs)),
-             np.zeros(ng), [0]]
+    costs = [np.zeros(len(ag)), np.zeros(len(blocks)), np.zeros(n_cl), -c_w, np.zeros(len(m_pairs)), np.zeros(ng), [0]]
     t, h, c, k = (np.concatenate([np.asarray(x, np.int64) for x in part]) for part in (tails, heads, caps, costs))
     e_combo = len(ag) + len(blocks) + n_cl
     m_rank = np.cumsum(multi) - 1
@@ -366,6 +381,5 @@ def flow_bound(ap: ArcProblem, level: int = 0) -> float:
     mcf = _solve_net(net)
     lv = ap.levels[level]
     value = -int(mcf.optimal_cost()) + net.extra
-    log.info("flow bound %s: %d nodes, %d arcs, %.2fs", lv.name, net.n_nodes, len(net.tails),
-             time.perf_counter() - t0)
+    log.info("flow bound %s: %d nodes, %d arcs, %.2fs", lv.name, net.n_nodes, len(net.tails), time.perf_counter() - t0)
     return value / lv.scale + net.share

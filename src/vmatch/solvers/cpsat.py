@@ -79,8 +79,7 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
     has_comp = np.zeros(ap.n_jobs, bool)
     if len(ap.composition):
         has_comp[ap.composition.owner] = True
-    need_y = ((ap.job_min > 1) | has_comp | (group_size[ap.job_group] > 1)
-              | ap.group_required[ap.job_group])
+    need_y = (ap.job_min > 1) | has_comp | (group_size[ap.job_group] > 1) | ap.group_required[ap.job_group]
     y: dict[int, Any] = {}
     jmin, jmax, jgroup = ap.job_min.tolist(), ap.job_max.tolist(), ap.job_group.tolist()
     for j, need in enumerate(need_y.tolist()):
@@ -122,11 +121,13 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
         ag_t = ap.arc_agent[arcs_t]
         cut = np.flatnonzero(np.diff(ag_t)) + 1
         for arcs in np.split(arcs_t, cut):
-            m.add(cp_model.LinearExpr.weighted_sum([x[a] for a in arcs.tolist()], load[arcs].tolist())
-                  <= int(ap.agent_capacity[ap.arc_agent[arcs[0]]]))
+            m.add(
+                cp_model.LinearExpr.weighted_sum([x[a] for a in arcs.tolist()], load[arcs].tolist())
+                <= int(ap.agent_capacity[ap.arc_agent[arcs[0]]])
+            )
     ptr, idx = ap.cliques.indptr.tolist(), ap.cliques.indices.tolist()
     for r in range(len(ap.cliques)):
-        m.add_at_most_one([x[a] for a in idx[ptr[r]:ptr[r + 1]]])
+        m.add_at_most_one([x[a] for a in idx[ptr[r] : ptr[r + 1]]])
     for r in range(len(ap.capacity)):
         arcs = ap.capacity.row(r)
         m.add(sum(int(load[a]) * x[a] for a in arcs) <= int(ap.capacity.rhs[r]))
@@ -170,7 +171,7 @@ def _max_share_var(m: cp_model.CpModel, x: list[Any], lv: Level) -> Any:
     order = np.argsort(agent, kind="stable")
     ptr = np.concatenate([[0], np.cumsum(np.bincount(agent, minlength=len(den)))])
     for a in np.flatnonzero(ok & (ptr[1:] > ptr[:-1])).tolist():
-        arcs = order[ptr[a]:ptr[a + 1]]
+        arcs = order[ptr[a] : ptr[a + 1]]
         m.add(1000 * int(base[a]) + sum(1000 * int(load[i]) * x[i] for i in arcs) <= int(den[a]) * z)
     return z
 
@@ -238,8 +239,9 @@ def solve_cpsat(
         setattr(p, name, val)
     levels = list(ap.levels)
     if weights is not None:
-        obj = sum(int(w) * (e if lv.sense == "max" else -e)
-                  for w, e, lv in zip(weights, cm.exprs, levels, strict=True) if w)
+        obj = sum(
+            int(w) * (e if lv.sense == "max" else -e) for w, e, lv in zip(weights, cm.exprs, levels, strict=True) if w
+        )
         plan = [("weighted", obj, "max")]
     else:
         plan = [(lv.name, e, lv.sense) for lv, e in zip(levels, cm.exprs, strict=True)]
@@ -286,6 +288,8 @@ def solve_cpsat(
     final = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
     values = tuple(lv.value(chosen, served) for lv in levels)
     # a level proven optimal in integer units has its own value as bound (no rounding residue)
-    bounds = [values[k] if k < len(statuses) and statuses[k] == SolveStatus.OPTIMAL and weights is None
-              else bounds[k] for k in range(len(levels))]
+    bounds = [
+        values[k] if k < len(statuses) and statuses[k] == SolveStatus.OPTIMAL and weights is None else bounds[k]
+        for k in range(len(levels))
+    ]
     return ArcSolution(final, chosen, served, values, tuple(bounds), wall, "cpsat", stats)

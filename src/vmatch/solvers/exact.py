@@ -80,10 +80,14 @@ def _row_agents(ap: ArcProblem) -> tuple[I64, I64, B]:
 
 
 def _common(ap: ArcProblem) -> bool:
-    return (not any(lv.has_share for lv in ap.levels) and len(ap.composition) == 0 and len(ap.capacity) == 0
-            and bool(np.all(np.diff(ap.pinned.indptr) == 1))
-            and bool(np.all(np.bincount(ap.job_group, minlength=ap.n_groups) <= 1))
-            and bool(np.all(ap.job_min == 1)))
+    return (
+        not any(lv.has_share for lv in ap.levels)
+        and len(ap.composition) == 0
+        and len(ap.capacity) == 0
+        and bool(np.all(np.diff(ap.pinned.indptr) == 1))
+        and bool(np.all(np.bincount(ap.job_group, minlength=ap.n_groups) <= 1))
+        and bool(np.all(ap.job_min == 1))
+    )
 
 
 def _two_smallest(agent: I64, load: I64, n: int) -> I64:
@@ -119,8 +123,7 @@ def classify(ap: ArcProblem) -> str:
             capped = (ap.agent_capacity >= 0) & ~one
             if capped.any():
                 idx = np.flatnonzero(use & capped[ap.arc_agent])
-                one |= capped & (_two_smallest(ap.arc_agent[idx], ap.arc_load[idx], ap.n_agents)
-                                 > ap.agent_capacity)
+                one |= capped & (_two_smallest(ap.arc_agent[idx], ap.arc_load[idx], ap.n_agents) > ap.agent_capacity)
             if np.all(one):
                 return "one_to_one"
     if len(ap.cliques) and np.any(np.diff(ap.cliques.indptr) > 1):
@@ -140,7 +143,7 @@ def _top_span(v: I64, k: int) -> int:
     total = 0
     for part in (v[v > 0], -v[v < 0]):
         if len(part) > k:
-            part = np.partition(part, len(part) - k)[len(part) - k:] if k else part[:0]
+            part = np.partition(part, len(part) - k)[len(part) - k :] if k else part[:0]
         total += sum(int(x) for x in part.tolist())
     return total
 
@@ -175,16 +178,14 @@ def _solution(ap: ArcProblem, chosen: I64, t0: float, solver: str, **stats: obje
     if np.any(ap.group_required & (np.bincount(ap.job_group[served], minlength=ap.n_groups) == 0)):
         return ArcSolution.none(len(ap.levels), SolveStatus.INFEASIBLE, solver)
     vals = tuple(lv.value(chosen, served) for lv in ap.levels)
-    return ArcSolution(SolveStatus.OPTIMAL, chosen, served, vals, vals, time.perf_counter() - t0, solver,
-                       dict(stats))
+    return ArcSolution(SolveStatus.OPTIMAL, chosen, served, vals, vals, time.perf_counter() - t0, solver, dict(stats))
 
 
 def _pins(ap: ArcProblem) -> I64:
     return np.unique(ap.pinned.indices).astype(np.int64)
 
 
-def _flow(n_a: int, n_j: int, agent: I64, job: I64, w: I64, a_cap: I64, j_cap: I64,
-          j_bonus: I64) -> I64 | None:
+def _flow(n_a: int, n_j: int, agent: I64, job: I64, w: I64, a_cap: I64, j_cap: I64, j_bonus: I64) -> I64 | None:
     """Flow on each edge (agent, job, weight ``w``) of a max-weight b-matching by min-cost flow.
 
     Agent a takes at most ``a_cap[a]`` edges, job j at most ``j_cap[j]``, and its first edge
@@ -198,8 +199,7 @@ def _flow(n_a: int, n_j: int, agent: I64, job: I64, w: I64, a_cap: I64, j_cap: I
     supply = int(a_cap.sum())
     tails = np.concatenate([np.zeros(n_a, np.int64), 2 + agent, jn[bon], jn, [src]])
     heads = np.concatenate([2 + np.arange(n_a), jn[job], np.full(len(bon) + n_j, snk), [snk]])
-    caps = np.concatenate([a_cap, np.ones(len(w), np.int64), np.ones(len(bon), np.int64), j_cap - has,
-                           [supply]])
+    caps = np.concatenate([a_cap, np.ones(len(w), np.int64), np.ones(len(bon), np.int64), j_cap - has, [supply]])
     costs = np.concatenate([np.zeros(n_a, np.int64), -w, -j_bonus[bon], np.zeros(n_j + 1, np.int64)])
     mcf = min_cost_flow.SimpleMinCostFlow()
     mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps.astype(np.int64), costs.astype(np.int64))
@@ -264,8 +264,11 @@ def solve_assignment(ap: ArcProblem, method: str = "auto") -> ArcSolution:
     t0 = time.perf_counter()
     pins = _pins(ap)
     use = _usable(ap)
-    if (not np.all(use[pins]) or len(np.unique(ap.arc_agent[pins])) < len(pins)
-            or len(np.unique(ap.arc_job[pins])) < len(pins)):
+    if (
+        not np.all(use[pins])
+        or len(np.unique(ap.arc_agent[pins])) < len(pins)
+        or len(np.unique(ap.arc_job[pins])) < len(pins)
+    ):
         return ArcSolution.none(len(ap.levels), SolveStatus.INFEASIBLE, "assignment")
     taken_a = np.zeros(ap.n_agents, bool)
     taken_a[ap.arc_agent[pins]] = True

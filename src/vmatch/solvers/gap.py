@@ -63,8 +63,16 @@ def _solution(ap: ArcProblem, st: State, t0: float) -> ArcSolution:
     nan = float("nan")
     if not math.isfinite(st.ub):
         status = SolveStatus.INFEASIBLE if st.proven else SolveStatus.UNKNOWN
-        return ArcSolution(status, np.zeros(0, np.int64), np.zeros(0, np.int64), (nan,) * n_lv,
-                           (nan,) * n_lv, time.monotonic() - t0, "gap", {"cpsat_calls": st.calls})
+        return ArcSolution(
+            status,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            (nan,) * n_lv,
+            (nan,) * n_lv,
+            time.monotonic() - t0,
+            "gap",
+            {"cpsat_calls": st.calls},
+        )
     arcs = np.sort(st.assign)
     values = tuple(lv.value(arcs) for lv in ap.levels)
     slack = 0.0 if g.exact else 0.5 * g.n  # rounding error of the integer costs
@@ -72,14 +80,26 @@ def _solution(ap: ArcProblem, st: State, t0: float) -> ArcSolution:
     optimal = g.exact and (st.proven or st.ub <= lb)
     bound = g.to_level(st.ub if optimal else lb) if math.isfinite(lb) else nan
     status = SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE
-    stats = {"cpsat_calls": st.calls, "lp_bound": g.to_level(st.lp.bound - slack) if st.lp else nan,
-             "lns_k": st.k_final}
-    return ArcSolution(status, arcs, np.arange(g.n, dtype=np.int64), values, (bound,) + (nan,) * (n_lv - 1),
-                       time.monotonic() - t0, "gap", stats)
+    stats = {
+        "cpsat_calls": st.calls,
+        "lp_bound": g.to_level(st.lp.bound - slack) if st.lp else nan,
+        "lns_k": st.k_final,
+    }
+    return ArcSolution(
+        status,
+        arcs,
+        np.arange(g.n, dtype=np.int64),
+        values,
+        (bound,) + (nan,) * (n_lv - 1),
+        time.monotonic() - t0,
+        "gap",
+        stats,
+    )
 
 
-def solve_gap(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-              log: bool = False) -> ArcSolution:
+def solve_gap(
+    ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None, log: bool = False
+) -> ArcSolution:
     """Solve a generalised assignment problem given as an arc problem.
 
     Parameters

@@ -66,8 +66,13 @@ def scarcity_preference(ap: ArcProblem) -> npt.NDArray[np.float64]:
     return rank * span + (base - base.min())
 
 
-def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.float64] | None = None,
-           rows: ArcRows | None = None) -> B:
+def greedy(
+    ap: ArcProblem,
+    *,
+    order: I64 | None = None,
+    pref: npt.NDArray[np.float64] | None = None,
+    rows: ArcRows | None = None,
+) -> B:
     """A feasible set of arcs (boolean mask); pinned rows are honoured where possible.
 
     Parameters
@@ -101,8 +106,9 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.flo
     for r in range(len(ap.pinned)):
         pin_of_arc[ap.pinned.row(r)] = r
     pinned_groups = set(ap.job_group[ap.arc_job[ap.pinned.indices]].tolist()) if len(ap.pinned) else set()
-    jobs_of_group = np.split(np.argsort(ap.job_group, kind="stable"),
-                             np.cumsum(np.bincount(ap.job_group, minlength=ap.n_groups))[:-1])
+    jobs_of_group = np.split(
+        np.argsort(ap.job_group, kind="stable"), np.cumsum(np.bincount(ap.job_group, minlength=ap.n_groups))[:-1]
+    )
     if order is None:
         best = np.full(ap.n_groups, -np.inf)
         np.maximum.at(best, ap.job_group[ap.arc_job], sign * first)
@@ -128,7 +134,7 @@ def greedy(ap: ArcProblem, *, order: I64 | None = None, pref: npt.NDArray[np.flo
         best_pick: I64 | None = None
         best_val = -np.inf
         for j in jobs_of_group[g].tolist():
-            cand = job_order[job_ptr[j]:job_ptr[j + 1]]
+            cand = job_order[job_ptr[j] : job_ptr[j + 1]]
             free = feasible(cand)
             free = free[np.argsort(pref[free], kind="stable")]
             picks: list[int] = []

@@ -55,8 +55,17 @@ from vmatch.arcs import ArcProblem, Level
 from vmatch.solvers.bound import _entries, _network, _solve_net, feasible_arcs
 from vmatch.solvers.lp import _lp, lp_nonzeros, rounded_bound
 
-__all__ = ["Prices", "flow_prices", "lagrangian_bound", "lagrangian_bound_cg", "lp_prices", "prices_from_duals",
-           "restricted_lp", "schedule_values", "with_agent_rows"]
+__all__ = [
+    "Prices",
+    "flow_prices",
+    "lagrangian_bound",
+    "lagrangian_bound_cg",
+    "lp_prices",
+    "prices_from_duals",
+    "restricted_lp",
+    "schedule_values",
+    "with_agent_rows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +100,13 @@ class Prices:
     @staticmethod
     def zero(ap: ArcProblem) -> Prices:
         """All multipliers zero (the bound of each agent and each group on its own)."""
-        return Prices(np.zeros(ap.n_jobs), np.zeros(ap.n_jobs), np.zeros(ap.n_arcs),
-                      np.zeros(len(ap.composition)), np.zeros(len(ap.pinned)))
+        return Prices(
+            np.zeros(ap.n_jobs),
+            np.zeros(ap.n_jobs),
+            np.zeros(ap.n_arcs),
+            np.zeros(len(ap.composition)),
+            np.zeros(len(ap.pinned)),
+        )
 
 
 def _max_level(ap: ArcProblem, level: int) -> Level | None:
@@ -113,8 +127,9 @@ def reduced_weights(ap: ArcProblem, prices: Prices, level: int = 0) -> tuple[F64
     if len(ap.composition):
         r, a = _entries(ap.composition)
         np.add.at(w, a, prices.composition[r])
-        yw = yw - np.bincount(ap.composition.owner, weights=ap.composition.rhs * prices.composition,
-                              minlength=ap.n_jobs)
+        yw = yw - np.bincount(
+            ap.composition.owner, weights=ap.composition.rhs * prices.composition, minlength=ap.n_jobs
+        )
     const = 0.0
     if prices.arc_penalty is not None:
         w = w - prices.arc_penalty
@@ -154,8 +169,18 @@ def _units(load: I64, cap: I64, agent: I64, n_agents: int, max_units: int) -> tu
     return lu, (eff // q).astype(np.int64)
 
 
-def schedule_values(agent: I64, start: I64, end: I64, load: I64, weight: F64, cap: I64, n_agents: int, *,
-                    max_units: int = MAX_UNITS, cells: int = DP_CELLS) -> tuple[F64, B]:
+def schedule_values(
+    agent: I64,
+    start: I64,
+    end: I64,
+    load: I64,
+    weight: F64,
+    cap: I64,
+    n_agents: int,
+    *,
+    max_units: int = MAX_UNITS,
+    cells: int = DP_CELLS,
+) -> tuple[F64, B]:
     """Each agent's best schedule alone: the largest total weight of arcs that do not overlap in
     time (``[start, end)``) and whose loads fit the agent's capacity (``cap < 0``: no limit).
 
@@ -208,8 +233,9 @@ def schedule_values(agent: I64, start: I64, end: I64, load: I64, weight: F64, ca
     return value, taken
 
 
-def _dp_chunk(c0: int, c1: int, a: I64, w: F64, lu: I64, capu: I64, p: I64, rank: I64,
-              value: F64, taken: B, pos: I64) -> None:
+def _dp_chunk(
+    c0: int, c1: int, a: I64, w: F64, lu: I64, capu: I64, p: I64, rank: I64, value: F64, taken: B, pos: I64
+) -> None:
     """The dynamic programme over the sorted arcs ``c0:c1`` (whole agents), in place."""
     u_max = int(capu[a[c0:c1]].max())
     cols = np.arange(u_max + 1, dtype=np.int64)
@@ -222,7 +248,7 @@ def _dp_chunk(c0: int, c1: int, a: I64, w: F64, lu: I64, capu: I64, p: I64, rank
     cuts = np.searchsorted(rk[by_rank], np.arange(int(rk.max()) + 2))
     wl, ll = w[c0:c1], lu[c0:c1]
     for r in range(len(cuts) - 1):
-        q = by_rank[cuts[r]:cuts[r + 1]]
+        q = by_rank[cuts[r] : cuts[r + 1]]
         prev = f[q] if r > 0 else np.zeros((len(q), u_max + 1))
         src = cols[None, :] - ll[q][:, None]
         take = f[lp_[q][:, None], np.maximum(src, 0)] + wl[q][:, None]
@@ -257,8 +283,7 @@ def _job_times(ap: ArcProblem) -> tuple[I64, I64]:
     return np.asarray(js, np.int64)[ap.arc_job], np.asarray(je, np.int64)[ap.arc_job]
 
 
-def lagrangian_bound(ap: ArcProblem, prices: Prices, level: int = 0,
-                     usable: B | None = None) -> tuple[float, B]:
+def lagrangian_bound(ap: ArcProblem, prices: Prices, level: int = 0, usable: B | None = None) -> tuple[float, B]:
     """``L(prices)``: an upper bound on "max" level ``level`` (see the module docstring), and the
     arcs the agents' best schedules take at those prices.
 
@@ -293,17 +318,29 @@ def _restrict_arcs(ap: ArcProblem, keep: B, level: int) -> tuple[ArcProblem, I64
     cl = cl.select(np.diff(cl.indptr) >= 2)
     lv = ap.levels[level]
     sub = ArcProblem(
-        ap.n_agents, ap.n_jobs, ap.arc_agent[idx], ap.arc_job[idx], ap.arc_load[idx], ap.agent_capacity,
-        ap.job_min, ap.job_max, ap.job_group, ap.group_required,
+        ap.n_agents,
+        ap.n_jobs,
+        ap.arc_agent[idx],
+        ap.arc_job[idx],
+        ap.arc_load[idx],
+        ap.agent_capacity,
+        ap.job_min,
+        ap.job_max,
+        ap.job_group,
+        ap.group_required,
         (Level(lv.name, lv.coef[idx], lv.sense, lv.scale, lv.job_coef),),
-        cl, ap.composition.take_arcs(keep, new), ap.capacity.take_arcs(keep, new), ap.pinned.take_arcs(keep, new),
+        cl,
+        ap.composition.take_arcs(keep, new),
+        ap.capacity.take_arcs(keep, new),
+        ap.pinned.take_arcs(keep, new),
         {},
     )
     return sub, idx
 
 
-def restricted_lp(ap: ArcProblem, keep: B, level: int = 0, time_limit: float = 30.0,
-                  solver: str = "highs") -> tuple[float, F64, Prices] | None:
+def restricted_lp(
+    ap: ArcProblem, keep: B, level: int = 0, time_limit: float = 30.0, solver: str = "highs"
+) -> tuple[float, F64, Prices] | None:
     """The LP relaxation over the arcs ``keep`` only (HiGHS): its value, its arc values (zero
     outside ``keep``) and the multipliers of its job rows as :class:`Prices` of the full
     problem; None when HiGHS does not solve it in ``time_limit`` seconds.
@@ -325,9 +362,16 @@ def restricted_lp(ap: ArcProblem, keep: B, level: int = 0, time_limit: float = 3
             return None
         fun, xs, lam, nu = got
     else:
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
-                      b_eq=b_eq if a_eq.shape[0] else None, bounds=bnd, method="highs",
-                      options={"time_limit": float(max(0.1, time_limit)), "presolve": True})
+        res = linprog(
+            c,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=a_eq if a_eq.shape[0] else None,
+            b_eq=b_eq if a_eq.shape[0] else None,
+            bounds=bnd,
+            method="highs",
+            options={"time_limit": float(max(0.1, time_limit)), "presolve": True},
+        )
         if res.status != 0:
             return None
         fun, xs = float(res.fun), np.asarray(res.x, np.float64)
@@ -335,7 +379,7 @@ def restricted_lp(ap: ArcProblem, keep: B, level: int = 0, time_limit: float = 3
         nu = -np.asarray(res.eqlin.marginals, np.float64) if a_eq.shape[0] else np.zeros(0)
 
     x = np.zeros(ap.n_arcs)
-    x[idx] = np.clip(xs[:len(idx)], 0.0, 1.0)
+    x[idx] = np.clip(xs[: len(idx)], 0.0, 1.0)
     return -fun, x, prices_from_duals(ap, blocks, idx, lam, nu)
 
 
@@ -346,7 +390,7 @@ def prices_from_duals(ap: ArcProblem, blocks: dict[str, tuple[int, I64]], idx: I
 
     def block(name: str) -> tuple[F64, I64]:
         first, what = blocks[name]
-        return lam[first:first + len(what)], what
+        return lam[first : first + len(what)], what
 
     pr = Prices.zero(ap)
     v, _ = block("head")
@@ -358,7 +402,7 @@ def prices_from_duals(ap: ArcProblem, blocks: dict[str, tuple[int, I64]], idx: I
     v, _ = block("composition")
     pr.composition[:] = v
     f, what = blocks["pinned"]
-    pr.pinned[:] = nu[f:f + len(what)]
+    pr.pinned[:] = nu[f : f + len(what)]
     return pr
 
 
@@ -369,7 +413,7 @@ def with_agent_rows(ap: ArcProblem, pr: Prices, blocks: dict[str, tuple[int, I64
     const = 0.0
     for name, rows in (("capacity", ap.capacity), ("cliques", ap.cliques)):
         f, what = blocks[name]
-        v = np.maximum(lam[f:f + len(what)], 0.0)
+        v = np.maximum(lam[f : f + len(what)], 0.0)
         r, a = _entries(rows)
         coef = ap.arc_load[a] if name == "capacity" else 1.0
         pen += np.bincount(a, weights=v[r] * coef, minlength=ap.n_arcs)
@@ -421,8 +465,13 @@ def flow_prices(ap: ArcProblem, level: int = 0) -> tuple[float, Prices, F64]:
     value = (-int(mcf.optimal_cost()) + net.extra) / lv.scale + net.share
     f = np.asarray(mcf.flows(np.arange(len(net.tails), dtype=np.int64)), np.int64)
     fw, bw = f < net.caps, f > 0
-    d = _potentials(np.concatenate([net.tails[fw], net.heads[bw]]), np.concatenate([net.heads[fw], net.tails[bw]]),
-                    np.concatenate([net.costs[fw], -net.costs[bw]]), net.n_nodes, POTENTIAL_ROUNDS)
+    d = _potentials(
+        np.concatenate([net.tails[fw], net.heads[bw]]),
+        np.concatenate([net.heads[fw], net.tails[bw]]),
+        np.concatenate([net.costs[fw], -net.costs[bw]]),
+        net.n_nodes,
+        POTENTIAL_ROUNDS,
+    )
     dual = np.maximum(0, d[net.heads] - d[net.tails] - net.costs) / lv.scale  # of each edge's capacity
     g_price = np.zeros(ap.n_groups)
     to_sink = np.flatnonzero((net.heads == 1) & (net.tails >= net.group0))
@@ -437,8 +486,9 @@ def flow_prices(ap: ArcProblem, level: int = 0) -> tuple[float, Prices, F64]:
     return value, replace(pr, arc_penalty=pen, penalty_const=float(g_const.sum())), g_const
 
 
-def lp_prices(ap: ArcProblem, level: int = 0, time_limit: float = 30.0,
-              max_nonzeros: int = 20_000_000) -> tuple[float, F64, Prices] | None:
+def lp_prices(
+    ap: ArcProblem, level: int = 0, time_limit: float = 30.0, max_nonzeros: int = 20_000_000
+) -> tuple[float, F64, Prices] | None:
     """The LP relaxation of ``ap`` (HiGHS): its bound, its arc values and its duals as
     :class:`Prices`, every row priced (agent-side rows folded into arc penalties: see
     :func:`with_agent_rows`); None when not solved in ``time_limit`` seconds, too big, or
@@ -448,20 +498,27 @@ def lp_prices(ap: ArcProblem, level: int = 0, time_limit: float = 30.0,
         return None
     blocks: dict[str, tuple[int, I64]] = {}
     c, a_ub, b_ub, a_eq, b_eq, bnd = _lp(ap, level, blocks)
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
-                  b_eq=b_eq if a_eq.shape[0] else None, bounds=bnd, method="highs",
-                  options={"time_limit": float(max(0.1, time_limit)), "presolve": False})
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq if a_eq.shape[0] else None,
+        b_eq=b_eq if a_eq.shape[0] else None,
+        bounds=bnd,
+        method="highs",
+        options={"time_limit": float(max(0.1, time_limit)), "presolve": False},
+    )
     if res.status != 0:
         return None
     lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals, np.float64))
     nu = -np.asarray(res.eqlin.marginals, np.float64) if a_eq.shape[0] else np.zeros(0)
-    pr = with_agent_rows(ap, prices_from_duals(ap, blocks, np.arange(ap.n_arcs, dtype=np.int64), lam, nu),
-                         blocks, lam)
-    return rounded_bound(lv, -float(res.fun), 1e-6), np.clip(np.asarray(res.x[:ap.n_arcs]), 0.0, 1.0), pr
+    pr = with_agent_rows(ap, prices_from_duals(ap, blocks, np.arange(ap.n_arcs, dtype=np.int64), lam, nu), blocks, lam)
+    return rounded_bound(lv, -float(res.fun), 1e-6), np.clip(np.asarray(res.x[: ap.n_arcs]), 0.0, 1.0), pr
 
 
-def _pdlp(c: F64, a_ub: sp.csr_matrix, b_ub: F64, a_eq: sp.csr_matrix, b_eq: F64, bnd: F64,
-          time_limit: float) -> tuple[float, F64, F64, F64] | None:
+def _pdlp(
+    c: F64, a_ub: sp.csr_matrix, b_ub: F64, a_eq: sp.csr_matrix, b_eq: F64, bnd: F64, time_limit: float
+) -> tuple[float, F64, F64, F64] | None:
     """PDLP on ``min c x, A_ub x <= b_ub, A_eq x = b_eq, bounds``: (value, x, λ >= 0, ν)."""
     a = sp.vstack([a_ub, a_eq]).tocsc() if a_eq.shape[0] else a_ub.tocsc()
     qp = pdlp.QuadraticProgram()
@@ -480,8 +537,8 @@ def _pdlp(c: F64, a_ub: sp.csr_matrix, b_ub: F64, a_eq: sp.csr_matrix, b_eq: F64
     x = np.asarray(res.primal_solution, np.float64)
     if len(y) != a.shape[0] or len(x) != len(c):
         return None
-    nu = y[a_ub.shape[0]:]
-    return float(c @ x), x, np.maximum(0.0, -y[:a_ub.shape[0]]), nu
+    nu = y[a_ub.shape[0] :]
+    return float(c @ x), x, np.maximum(0.0, -y[: a_ub.shape[0]]), nu
 
 
 def candidate_arcs(ap: ArcProblem, per_job: int, level: int = 0) -> B:
@@ -496,9 +553,18 @@ def candidate_arcs(ap: ArcProblem, per_job: int, level: int = 0) -> B:
     return np.asarray(rank < np.maximum(per_job, 2 * ap.job_max[ap.arc_job]))
 
 
-def lagrangian_bound_cg(ap: ArcProblem, start: B, *, deadline: float, level: int = 0, per_job: int = 6,
-                        max_new: int = 200_000, solver: str = "auto", round_seconds: float = 4.0,
-                        on_round: Callable[[float, F64], None] | None = None) -> tuple[float, F64 | None]:
+def lagrangian_bound_cg(
+    ap: ArcProblem,
+    start: B,
+    *,
+    deadline: float,
+    level: int = 0,
+    per_job: int = 6,
+    max_new: int = 200_000,
+    solver: str = "auto",
+    round_seconds: float = 4.0,
+    on_round: Callable[[float, F64], None] | None = None,
+) -> tuple[float, F64 | None]:
     """The smallest Lagrangian bound over rounds of column generation, and the last restricted
     LP's arc values (None when no round finished).
 
@@ -528,8 +594,16 @@ def lagrangian_bound_cg(ap: ArcProblem, start: B, *, deadline: float, level: int
         best = min(best, b)
         best_x = x
         new = take & ~keep
-        log.info("lagrange round %d: %d arcs, restricted LP %.6g, bound %.6g (best %.6g), %d new, %.2fs",
-                 rounds, int(keep.sum()), val, b, best, int(new.sum()), time.perf_counter() - t)
+        log.info(
+            "lagrange round %d: %d arcs, restricted LP %.6g, bound %.6g (best %.6g), %d new, %.2fs",
+            rounds,
+            int(keep.sum()),
+            val,
+            b,
+            best,
+            int(new.sum()),
+            time.perf_counter() - t,
+        )
         if on_round is not None:
             on_round(best, x)
         if not new.any():
@@ -541,4 +615,3 @@ def lagrangian_bound_cg(ap: ArcProblem, start: B, *, deadline: float, level: int
             new[cand[np.argsort(-w[cand], kind="stable")[:max_new]]] = True
         keep |= new
     return best, best_x
-

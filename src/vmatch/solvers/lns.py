@@ -46,8 +46,13 @@ I64 = npt.NDArray[np.int64]
 #: linear relaxation (with one worker CP-SAT otherwise keeps only a weak one and rarely proves a part
 #: optimal), and no hint-guided search phase (it spent seconds following the hint). On parts of a
 #: 10k x 5k city, with 1 s each, it proved 10 of 12 parts optimal where the old settings proved 5.
-LNS_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0, "linearization_level": 2, "hint_conflict_limit": 0,
-              "max_presolve_iterations": 1}
+LNS_PARAMS = {
+    "cp_model_probing_level": 0,
+    "symmetry_level": 0,
+    "linearization_level": 2,
+    "hint_conflict_limit": 0,
+    "max_presolve_iterations": 1,
+}
 #: With an LP guide, every this many parts one is the LP's support mixed with the incumbent,
 #: solved for at most ``LP_PART_SECONDS``.
 LP_PART_EVERY = 6
@@ -93,8 +98,15 @@ def _key_of(ap: ArcProblem, arcs: I64) -> tuple[float, ...]:
     return tuple((lv.value(arcs, jobs) if lv.sense == "max" else -lv.value(arcs, jobs)) for lv in ap.levels)
 
 
-def _near(ap: ArcProblem, seed: int, rng: np.random.Generator, budget: int, group_arcs: npt.NDArray[np.int64],
-          gs: npt.NDArray[np.int64], ge: npt.NDArray[np.int64]) -> B:
+def _near(
+    ap: ArcProblem,
+    seed: int,
+    rng: np.random.Generator,
+    budget: int,
+    group_arcs: npt.NDArray[np.int64],
+    gs: npt.NDArray[np.int64],
+    ge: npt.NDArray[np.int64],
+) -> B:
     """Groups close to ``seed`` in time and space (from compile's meta), up to ``budget`` arcs."""
     lat, lon = ap.meta["group_lat"], ap.meta["group_lon"]
     km = haversine_km(lat[seed], lon[seed], lat, lon)
@@ -108,9 +120,14 @@ def _near(ap: ArcProblem, seed: int, rng: np.random.Generator, budget: int, grou
     return free
 
 
-def _neighbourhood(ap: ArcProblem, rng: np.random.Generator, size: int,
-                   agents_of_group: list[npt.NDArray[np.int64]], groups_of_agent: list[npt.NDArray[np.int64]],
-                   short: npt.NDArray[np.int64]) -> B:
+def _neighbourhood(
+    ap: ArcProblem,
+    rng: np.random.Generator,
+    size: int,
+    agents_of_group: list[npt.NDArray[np.int64]],
+    groups_of_agent: list[npt.NDArray[np.int64]],
+    short: npt.NDArray[np.int64],
+) -> B:
     use_short = len(short) > 0 and rng.random() < 0.8
     seed = int(rng.choice(short)) if use_short else int(rng.integers(ap.n_groups))
     free = np.zeros(ap.n_groups, bool)
@@ -135,8 +152,16 @@ def _neighbourhood(ap: ArcProblem, rng: np.random.Generator, size: int,
     return free
 
 
-def _chain(ap: ArcProblem, rng: np.random.Generator, g0: int, budget: int, arcs: I64,
-           agents_of_group: list[npt.NDArray[np.int64]], group_arcs: npt.NDArray[np.int64], taken: B) -> B:
+def _chain(
+    ap: ArcProblem,
+    rng: np.random.Generator,
+    g0: int,
+    budget: int,
+    arcs: I64,
+    agents_of_group: list[npt.NDArray[np.int64]],
+    group_arcs: npt.NDArray[np.int64],
+    taken: B,
+) -> B:
     """An ejection chain around group ``g0``: the groups that its candidates now serve (wherever
     and whenever they are) in the solution made of the chosen ``arcs``, then the groups that
     *their* candidates serve, and so on, up to ``budget`` arcs.
@@ -158,7 +183,7 @@ def _chain(ap: ArcProblem, rng: np.random.Generator, g0: int, budget: int, arcs:
         g = frontier.pop(0)
         ags = rng.permutation(agents_of_group[g])
         for a in ags.tolist():
-            for h in held_group[ptr[a]:ptr[a + 1]].tolist():
+            for h in held_group[ptr[a] : ptr[a + 1]].tolist():
                 if not free[h] and not taken[h]:
                     free[h] = True
                     total += int(group_arcs[h])
@@ -174,11 +199,21 @@ def _least_visited(groups: npt.NDArray[np.int64], visits: npt.NDArray[np.int64],
     return int(rng.choice(groups[v == v.min()]))
 
 
-def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
-              start: B | None = None, bound: Callable[[], tuple[float, ...]] | None = None,
-              sub_time: float = 0.6, first_share: float = 0.6, lanes: int | None = None,
-              guide: Callable[[], npt.NDArray[np.float64] | None] | None = None,
-              pref: npt.NDArray[np.float64] | None = None, rows: ArcRows | None = None) -> ArcSolution:
+def solve_lns(
+    ap: ArcProblem,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    start: B | None = None,
+    bound: Callable[[], tuple[float, ...]] | None = None,
+    sub_time: float = 0.6,
+    first_share: float = 0.6,
+    lanes: int | None = None,
+    guide: Callable[[], npt.NDArray[np.float64] | None] | None = None,
+    pref: npt.NDArray[np.float64] | None = None,
+    rows: ArcRows | None = None,
+) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
     ``bound`` returns per-level bounds valid for the full problem (only the first is
@@ -206,8 +241,15 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     key = lex_key(ap, chosen)
     log.info("lns: start %s after %.1fs", key, time.perf_counter() - t0)
     if ap.n_arcs == 0:
-        return ArcSolution(SolveStatus.OPTIMAL, np.zeros(0, np.int64), np.zeros(0, np.int64),
-                           tuple(0.0 for _ in ap.levels), tuple(0.0 for _ in ap.levels), 0.0, "lns")
+        return ArcSolution(
+            SolveStatus.OPTIMAL,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            tuple(0.0 for _ in ap.levels),
+            tuple(0.0 for _ in ap.levels),
+            0.0,
+            "lns",
+        )
     rx = Restrictor(ap, chosen, rows)
     arc_group = ap.job_group[ap.arc_job]
     pair = unique_ints(arc_group * ap.n_agents + ap.arc_agent)
@@ -269,8 +311,13 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     if x is not None:
                         lp_due |= support is None
                         support = x > 1e-6
-                kind = ("chain" if len(short) and steps % CHAIN_EVERY == 1 else "near"
-                        if spatial and steps % BFS_EVERY != 0 else "bfs")
+                kind = (
+                    "chain"
+                    if len(short) and steps % CHAIN_EVERY == 1
+                    else "near"
+                    if spatial and steps % BFS_EVERY != 0
+                    else "bfs"
+                )
                 if support is not None and (lp_due or steps % LP_PART_EVERY == 0):
                     if inflight:  # it runs alone, on every group, with every worker
                         lp_due = True
@@ -305,9 +352,15 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                 first_phase = time.perf_counter() - t0 < first_share * time_limit
                 sp = replace(sub.problem, levels=sub.problem.levels[:1]) if first_phase else sub.problem
                 limit = min(LP_PART_SECONDS if kind == "lp" else sub_time, left)
-                fut = pool.submit(solve_cpsat, sp, time_limit=max(0.05, limit),
-                                  seed=int(rng.integers(1 << 30)), workers=workers if kind == "lp" else lane_workers,
-                                  hint=hint, params=LNS_PARAMS)
+                fut = pool.submit(
+                    solve_cpsat,
+                    sp,
+                    time_limit=max(0.05, limit),
+                    seed=int(rng.integers(1 << 30)),
+                    workers=workers if kind == "lp" else lane_workers,
+                    hint=hint,
+                    params=LNS_PARAMS,
+                )
                 inflight[fut] = (kind, free, sub)
                 visits[free] += 1
                 busy |= free
@@ -329,8 +382,16 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
                     new = sub.arcs[sol.arcs]
                     kept = rx.arcs[~free[arc_group[rx.arcs]]]
                     k2 = _key_of(ap, np.sort(np.concatenate([kept, new])))
-                    log.debug("lns step %d (%s): %d groups, %d arcs, %s, %s -> %s", steps, kind,
-                              int(free.sum()), sub.problem.n_arcs, sol.stats.get("level_status"), key[:1], k2[:1])
+                    log.debug(
+                        "lns step %d (%s): %d groups, %d arcs, %s, %s -> %s",
+                        steps,
+                        kind,
+                        int(free.sum()),
+                        sub.problem.n_arcs,
+                        sol.stats.get("level_status"),
+                        key[:1],
+                        k2[:1],
+                    )
                     if k2 > key:
                         touched = rx.group_arcs(free)
                         cand = chosen.copy()
@@ -354,10 +415,22 @@ def solve_lns(ap: ArcProblem, *, time_limit: float = 10.0, seed: int = 0, worker
     arcs = np.flatnonzero(chosen).astype(np.int64)
     jobs = unique_ints(ap.arc_job[arcs])
     values = tuple(lv.value(arcs, jobs) for lv in ap.levels)
-    log.info("lns: %d steps, %d improvements (%d more collided with another lane's), final %s", steps, better,
-             collided, values)
+    log.info(
+        "lns: %d steps, %d improvements (%d more collided with another lane's), final %s",
+        steps,
+        better,
+        collided,
+        values,
+    )
     proven = all(abs(v - b) <= 1e-9 * max(1.0, abs(b)) for v, b in zip(values[:1], bounds[:1], strict=True))
     status = SolveStatus.OPTIMAL if proven and len(ap.levels) == 1 else SolveStatus.FEASIBLE
-    return ArcSolution(status, arcs, jobs, values, tuple(bounds), time.perf_counter() - t0, "lns",
-                       {"lns_steps": steps, "lns_improvements": better, "lns_collisions": collided,
-                        "lns_lp_parts": lp_parts})
+    return ArcSolution(
+        status,
+        arcs,
+        jobs,
+        values,
+        tuple(bounds),
+        time.perf_counter() - t0,
+        "lns",
+        {"lns_steps": steps, "lns_improvements": better, "lns_collisions": collided, "lns_lp_parts": lp_parts},
+    )

@@ -77,8 +77,8 @@ def without_travel_rows(ap: ArcProblem) -> ArcProblem:
     r0 = 0
     while r0 < len(rows):  # in chunks of rows: a city has tens of millions of entries
         r1 = min(len(rows), max(r0 + 1, int(np.searchsorted(ptr, ptr[r0] + _CHUNK, side="right")) - 1))
-        seg = rows.indices[ptr[r0]:ptr[r1]]
-        full = np.diff(ptr[r0:r1 + 1]) > 0
+        seg = rows.indices[ptr[r0] : ptr[r1]]
+        full = np.diff(ptr[r0 : r1 + 1]) > 0
         if len(seg):
             starts = (ptr[r0:r1] - ptr[r0])[full]
             keep[r0:r1][full] = np.maximum.reduceat(arc_s[seg], starts) < np.minimum.reduceat(arc_e[seg], starts)
@@ -123,9 +123,15 @@ def region_labels(lat: F64, lon: F64, weight: F64, k: int) -> I64:
     return lab
 
 
-def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None = None,
-                      n_regions: int | None = None, x: F64 | None = None,
-                      flow: tuple[float, Prices, F64] | None = None) -> float:
+def regional_lp_bound(
+    ap: ArcProblem,
+    level: int = 0,
+    *,
+    deadline: float | None = None,
+    n_regions: int | None = None,
+    x: F64 | None = None,
+    flow: tuple[float, Prices, F64] | None = None,
+) -> float:
     """Upper bound on a "max" level (non-negative coefficients, no per-job or max-share part).
 
     The smallest of the regions' sum and the Lagrangian bound of the whole problem at the
@@ -139,8 +145,14 @@ def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None 
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
-    if (lv.sense != "max" or lv.has_share or lv.job_coef is not None or np.any(lv.coef < 0)
-            or "group_lat" not in ap.meta or "group_lon" not in ap.meta):
+    if (
+        lv.sense != "max"
+        or lv.has_share
+        or lv.job_coef is not None
+        or np.any(lv.coef < 0)
+        or "group_lat" not in ap.meta
+        or "group_lon" not in ap.meta
+    ):
         return math.inf
     if ap.n_arcs == 0:
         return 0.0
@@ -148,12 +160,19 @@ def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None 
     base = without_travel_rows(one)
     k = n_regions or max(1, math.ceil(lp_nonzeros(base) / REGION_NONZEROS))
     weight = np.bincount(ap.job_group[ap.arc_job], minlength=ap.n_groups).astype(np.float64)
-    lab = region_labels(np.asarray(ap.meta["group_lat"], np.float64), np.asarray(ap.meta["group_lon"], np.float64),
-                        weight, k)
+    lab = region_labels(
+        np.asarray(ap.meta["group_lat"], np.float64), np.asarray(ap.meta["group_lon"], np.float64), weight, k
+    )
     per_group = group_bounds(base)
     fb, pr, g_const = flow_prices(one) if flow is None else flow
-    pr = replace(pr, head=pr.head.copy(), minimum=pr.minimum.copy(), xy=pr.xy.copy(),
-                 composition=pr.composition.copy(), pinned=pr.pinned.copy())
+    pr = replace(
+        pr,
+        head=pr.head.copy(),
+        minimum=pr.minimum.copy(),
+        xy=pr.xy.copy(),
+        composition=pr.composition.copy(),
+        pinned=pr.pinned.copy(),
+    )
     g_const = g_const.copy()
     pen = np.zeros(ap.n_arcs) if pr.arc_penalty is None else pr.arc_penalty.copy()
     lp_pen = np.zeros(ap.n_arcs)
@@ -191,6 +210,14 @@ def regional_lp_bound(ap: ArcProblem, level: int = 0, *, deadline: float | None 
         v, _ = lagrangian_bound(one, at)
         log.info("alpha %.2f: %.6g", alpha, v)
         lag = min(lag, v)
-    log.info("regional lp bound %s: %d of %d regions solved, sum %.6g, flow %.6g, Lagrangian %.6g in %.2fs",
-             lv.name, solved, k, total, fb, lag, time.perf_counter() - t0)
+    log.info(
+        "regional lp bound %s: %d of %d regions solved, sum %.6g, flow %.6g, Lagrangian %.6g in %.2fs",
+        lv.name,
+        solved,
+        k,
+        total,
+        fb,
+        lag,
+        time.perf_counter() - t0,
+    )
     return min(total, lag, fb)

@@ -89,8 +89,15 @@ class Sub:
         return np.sort(np.concatenate([self.fixed, self.arcs[sub_arcs]])).astype(np.int64)
 
 
-def _restrict_rows(rows: Rows, keep: B, new_index: I64, min_len: int, row_keep: B | None = None,
-                   rhs: I64 | None = None, owner_map: I64 | None = None) -> Rows:
+def _restrict_rows(
+    rows: Rows,
+    keep: B,
+    new_index: I64,
+    min_len: int,
+    row_keep: B | None = None,
+    rhs: I64 | None = None,
+    owner_map: I64 | None = None,
+) -> Rows:
     r = rows.take_arcs(keep, new_index)
     if rhs is not None:
         r = Rows(r.indptr, r.indices, rhs.astype(np.int64), r.owner)
@@ -112,12 +119,28 @@ def _restrict_level(lv: Level, arcs: I64, jobs: I64, fixed: I64) -> Level:
     base = np.bincount(agent[fixed], weights=load[fixed], minlength=len(den)).astype(np.int64)
     if lv.share_base is not None:
         base += np.asarray(lv.share_base, np.int64)
-    return Level(lv.name, lv.coef[arcs], lv.sense, lv.scale, None if lv.job_coef is None else lv.job_coef[jobs],
-                 lv.share_weight, den, agent[arcs], load[arcs], base)
+    return Level(
+        lv.name,
+        lv.coef[arcs],
+        lv.sense,
+        lv.scale,
+        None if lv.job_coef is None else lv.job_coef[jobs],
+        lv.share_weight,
+        den,
+        agent[arcs],
+        load[arcs],
+        base,
+    )
 
 
-def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse.csr_matrix | None = None,
-             allowed: B | None = None) -> Sub:
+def restrict(
+    ap: ArcProblem,
+    chosen: B,
+    free_groups: B,
+    *,
+    clique_matrix: sparse.csr_matrix | None = None,
+    allowed: B | None = None,
+) -> Sub:
     """The part of ``ap`` made of ``free_groups``, with the ``chosen`` arcs of other groups fixed.
 
     Parameters
@@ -161,14 +184,25 @@ def restrict(ap: ArcProblem, chosen: B, free_groups: B, *, clique_matrix: sparse
     grp_new = np.full(ap.n_groups, -1, np.int64)
     grp_new[groups] = np.arange(len(groups))
     comp_keep = free_job[ap.composition.owner] if len(ap.composition) else np.zeros(0, bool)
-    pin_keep = (np.array([free_arc[ap.pinned.row(r)].any() for r in range(len(ap.pinned))], bool)
-                if len(ap.pinned) else np.zeros(0, bool))
+    pin_keep = (
+        np.array([free_arc[ap.pinned.row(r)].any() for r in range(len(ap.pinned))], bool)
+        if len(ap.pinned)
+        else np.zeros(0, bool)
+    )
     fixed_arcs = np.flatnonzero(fixed).astype(np.int64)
     levels = [_restrict_level(lv, arcs, jobs, fixed_arcs) for lv in ap.levels]
     sub = ArcProblem.build(
-        n_agents=ap.n_agents, n_jobs=len(jobs), arc_agent=ap.arc_agent[arcs], arc_job=job_new[ap.arc_job[arcs]],
-        arc_load=ap.arc_load[arcs], agent_capacity=cap, job_min=ap.job_min[jobs], job_max=ap.job_max[jobs],
-        job_group=grp_new[ap.job_group[jobs]], required=ap.group_required[groups], levels=levels,
+        n_agents=ap.n_agents,
+        n_jobs=len(jobs),
+        arc_agent=ap.arc_agent[arcs],
+        arc_job=job_new[ap.arc_job[arcs]],
+        arc_load=ap.arc_load[arcs],
+        agent_capacity=cap,
+        job_min=ap.job_min[jobs],
+        job_max=ap.job_max[jobs],
+        job_group=grp_new[ap.job_group[jobs]],
+        required=ap.group_required[groups],
+        levels=levels,
         cliques=_restrict_rows(ap.cliques, keep, new_index, 2),
         composition=_restrict_rows(ap.composition, keep, new_index, 0, comp_keep, owner_map=job_new),
         capacity=_restrict_rows(ap.capacity, keep, new_index, 1, rhs=cap_rhs),
@@ -209,8 +243,11 @@ class Restrictor:
         rows = rows if rows is not None else ArcRows.of(ap)
         self.cl_ptr, self.cl_idx, self.cp_ptr, self.cp_idx = rows.cl_ptr, rows.cl_idx, rows.cp_ptr, rows.cp_idx
         self.comp_ptr, self.comp_rows = _csr_of(ap.composition.owner, ap.n_jobs)
-        pin_group = (ap.job_group[ap.arc_job[ap.pinned.indices[ap.pinned.indptr[:-1]]]]
-                     if len(ap.pinned) else np.zeros(0, np.int64))
+        pin_group = (
+            ap.job_group[ap.arc_job[ap.pinned.indices[ap.pinned.indptr[:-1]]]]
+            if len(ap.pinned)
+            else np.zeros(0, np.int64)
+        )
         self.pin_ptr, self.pin_rows = _csr_of(pin_group.astype(np.int64), ap.n_groups)
         self.chosen = np.zeros(n, bool)
         self.arcs = np.zeros(0, np.int64)
@@ -334,16 +371,29 @@ class Restrictor:
         fixed = self.arcs[~free_groups[ap.job_group[ap.arc_job[self.arcs]]]]
         levels = [_restrict_level(lv, arcs, jobs, fixed) for lv in ap.levels]
         sub = ArcProblem.build(
-            n_agents=ap.n_agents, n_jobs=len(jobs), arc_agent=ap.arc_agent[arcs], arc_job=job_new[ap.arc_job[arcs]],
-            arc_load=ap.arc_load[arcs], agent_capacity=cap, job_min=ap.job_min[jobs], job_max=ap.job_max[jobs],
-            job_group=grp_new[ap.job_group[jobs]], required=ap.group_required[groups], levels=levels,
-            cliques=cliques, composition=composition, capacity=capacity, pinned=pinned, meta=dict(ap.meta),
+            n_agents=ap.n_agents,
+            n_jobs=len(jobs),
+            arc_agent=ap.arc_agent[arcs],
+            arc_job=job_new[ap.arc_job[arcs]],
+            arc_load=ap.arc_load[arcs],
+            agent_capacity=cap,
+            job_min=ap.job_min[jobs],
+            job_max=ap.job_max[jobs],
+            job_group=grp_new[ap.job_group[jobs]],
+            required=ap.group_required[groups],
+            levels=levels,
+            cliques=cliques,
+            composition=composition,
+            capacity=capacity,
+            pinned=pinned,
+            meta=dict(ap.meta),
         )
         return Sub(sub, arcs, jobs, fixed)
 
 
-def _sub_rows(rows: Rows, sel: I64, new_index: I64, min_len: int, *, rhs: I64 | None = None,
-              owner_map: I64 | None = None) -> Rows:
+def _sub_rows(
+    rows: Rows, sel: I64, new_index: I64, min_len: int, *, rhs: I64 | None = None, owner_map: I64 | None = None
+) -> Rows:
     """Rows ``sel`` of ``rows`` with their arcs renumbered by ``new_index`` (dropped where -1)."""
     o, arcs = _gather(rows.indptr, rows.indices, sel)
     m = new_index[arcs] >= 0
