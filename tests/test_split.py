@@ -59,3 +59,27 @@ def test_split_parts_carry_each_parts_own_candidate_pairs(pack: int) -> None:
         assert own.n_arcs == given.n_arcs
         key = sorted(zip(own.arc_agent.tolist(), own.arc_job.tolist(), strict=True))
         assert key == sorted(zip(given.arc_agent.tolist(), given.arc_job.tolist(), strict=True))
+
+
+def test_parts_share_the_search_time_concavely_within_the_limit() -> None:
+    """Parts solved one after another, each using its whole limit: a part with 16 times the pairs
+    gets 16 ** PART_TIME_EXPONENT (5.3) times the search time, not 16 times, and the limits
+    together fill the time they were given (compile estimates included)."""
+    mod = importlib.import_module("vmatch.solve")
+    assert 0.0 < mod.PART_TIME_EXPONENT < 1.0
+    sizes = [1_600_000.0] + [100_000.0] * 9
+    weights = [n**mod.PART_TIME_EXPONENT for n in sizes]
+    for rate in (0.0, 2e-6):
+        left, left_size, left_weight = 200.0, sum(sizes), sum(weights)
+        got = []
+        for n, w in zip(sizes, weights, strict=True):
+            t = mod.part_time(left, rate, n, left_size, w, left_weight)
+            got.append(t)
+            left -= t * 0.95  # a part uses 95 % of its limit
+            left_size -= n
+            left_weight -= w
+        search = [t * 0.95 - rate * n for t, n in zip(got, sizes, strict=True)]
+        assert search[0] / search[1] == pytest.approx(16**mod.PART_TIME_EXPONENT, rel=1e-9)
+        assert search[1] == pytest.approx(search[-1], rel=1e-9)
+        assert 0.95 * sum(got) == pytest.approx(200.0, rel=1e-9)
+    assert mod.part_time(0.0, 0.0, 1.0, 1.0, 1.0, 1.0) == 0.5  # no time left: the floor
