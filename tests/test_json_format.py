@@ -950,18 +950,18 @@ def test_schema_field_names_all_appear_in_the_docs() -> None:
     assert missing == []
 
 
-# ---------------------------------------------------------------- read once, refused alike
+# ---------------------------------------------------------------- repeated values, refused alike
 
 
-def test_repeated_rules_and_times_are_read_once_and_bad_ones_still_refused() -> None:
-    """Weekly rules and date-times are cached by their plain values; a cached good value does not
-    let a look-alike bad one through (true is not 1, 1.5 is not a weekday), and errors still name
+def test_repeated_rules_and_times_read_alike_and_look_alike_bad_ones_refused() -> None:
+    """A weekly rule or date-time given twice reads to equal values; a good value read before does
+    not let a look-alike bad one through (true is not 1, 1.5 is not a weekday), and errors name
     the object and field where they are."""
     d = full_doc()
     rule = {"days": [1, 5], "start": "18:00", "end": "24:00"}
     d["volunteers"][0]["weekly"] = [dict(rule)]
     p = problem_from_dict(d)
-    assert p.volunteer("v1").weekly[0] is p.volunteer("v2").weekly[0]  # read once, shared (immutable)
+    assert p.volunteer("v1").weekly[0] == p.volunteer("v2").weekly[0]
     assert p.volunteer("v1").weekly[0] == WeeklyRule((1, 5), time(18), time(0))
     for days, msg in (
         ([True, 5], r"weekly\[0\]\.days\[0\]"),

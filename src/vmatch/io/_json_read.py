@@ -16,7 +16,6 @@ vmatch.errors.FormatError: task 't1': field 'window' is missing (required)
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from datetime import date, time, timedelta
 from typing import Any
@@ -180,25 +179,7 @@ def _start(kind: str, n: int, x: object) -> tuple[Ctx, Mapping[str, Any]]:
     return ctx, d
 
 
-@functools.lru_cache(maxsize=4096)
-def _weekly_rule(days: tuple[int, ...], start: str, end: str) -> WeeklyRule | None:
-    """The rule read from these plain values, or None when they are not valid: a province repeats a
-    few hundred rules over 100,000 volunteers, and a rule is immutable, so reading each once saves
-    seconds (the invalid ones are read again by :func:`_weekly`, for the message)."""
-    try:
-        return _weekly(Ctx("weekly"), 0, {"days": list(days), "start": start, "end": end}, cache=False)
-    except FormatError:
-        return None
-
-
-def _weekly(ctx: Ctx, n: int, x: object, *, cache: bool = True) -> WeeklyRule:
-    if cache and type(x) is dict and len(x) == 3:
-        days, start, end = x.get("days"), x.get("start"), x.get("end")
-        # exact types only: True == 1 and a float 1.0 hashes as 1, but neither is a valid weekday here
-        if type(days) is list and type(start) is str and type(end) is str and all(type(v) is int for v in days):
-            rule = _weekly_rule(tuple(days), start, end)
-            if rule is not None:
-                return rule
+def _weekly(ctx: Ctx, n: int, x: object) -> WeeklyRule:
     fld = f"weekly[{n}]"
     d = as_obj(ctx, fld, x)
     check_keys(ctx, d, FIELDS["weekly"], prefix=f"{fld}.")

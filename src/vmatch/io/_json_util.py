@@ -17,7 +17,6 @@ vmatch.errors.FormatError: task 't1': field 'headcount' must be an integer, got 
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import re
@@ -172,22 +171,8 @@ def as_opt_num(ctx: Ctx, fld: str, x: object) -> float:
     return float(as_num(ctx, fld, x, -1e300, 1e300))
 
 
-@functools.lru_cache(maxsize=65536)
-def _datetime(x: str) -> datetime | None:
-    """:func:`as_datetime` of a string, or None when it is not valid (read once: a week of demand
-    repeats a few thousand date-times over a province's 150,000 objects; datetimes are immutable)."""
-    try:
-        return as_datetime(Ctx("date-time"), "", x, cache=False)
-    except FormatError:
-        return None
-
-
-def as_datetime(ctx: Ctx, fld: str, x: object, *, cache: bool = True) -> datetime:
+def as_datetime(ctx: Ctx, fld: str, x: object) -> datetime:
     """An ISO 8601 date-time with a UTC offset (``2026-12-05T09:00+08:00``); naive times are refused."""
-    if cache and type(x) is str:
-        t = _datetime(x)
-        if t is not None:
-            return t
     if not isinstance(x, str):
         ctx.fail(fld, f"must be an ISO 8601 date-time string, got {_type_name(x)}")
     if not _DT_RE.fullmatch(x):
