@@ -130,16 +130,15 @@ def test_rows_of_arcs_is_the_incidence_transpose() -> None:
 @pytest.mark.parametrize("seed", [0, 3])
 def test_scarcity_preference_ranks_agents_by_demand(seed: int) -> None:
     """Arcs of less demanded agents come first; within one agent, the levels decide."""
-    from vmatch.solvers.greedy import preference, scarcity_preference
+    from vmatch.solvers.greedy import SCARCITY_POWER, preference, scarcity_preference
 
     ap = compile_problem(generate_city(150, 60, seed=seed, days=2)).arcs
     key = scarcity_preference(ap)
     base = preference(ap)
     cand = np.bincount(ap.arc_job, minlength=ap.n_jobs).astype(np.float64)
     per_place = cand[ap.arc_job] / np.maximum(1, ap.job_max[ap.arc_job])
-    demand = np.bincount(
-        ap.arc_agent, weights=np.abs(ap.levels[0].coef) / np.maximum(1.0, per_place), minlength=ap.n_agents
-    )
+    weight = np.abs(ap.levels[0].coef) / np.maximum(1.0, per_place) ** SCARCITY_POWER
+    demand = np.bincount(ap.arc_agent, weights=weight, minlength=ap.n_agents)
     d = demand[ap.arc_agent]
     i, j = np.triu_indices(min(ap.n_arcs, 400), k=1)
     lower = d[i] < d[j]
