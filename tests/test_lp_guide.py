@@ -115,8 +115,11 @@ def test_regional_lp_bound_is_valid_and_between_lp_and_task_bounds(seed: int) ->
     assert lp_bound(without_travel_rows(ap)) >= full  # only rows are left out
     task = float(group_bounds(ap).sum())
     for k in (1, 2, 3):
-        b = regional_lp_bound(ap, n_regions=k)
+        sent: list[float] = []
+        b = regional_lp_bound(ap, n_regions=k, send=sent.append)
         assert opt.values[0] <= b <= task + 1e-9
+        # one value per Lagrangian evaluation, never rising, the last one returned
+        assert len(sent) >= 1 and sent == sorted(sent, reverse=True) and sent[-1] == b
         if k == 1:
             assert b == lp_bound(without_travel_rows(ap))
     # no time at all: no region's LP, the sum is the tasks' bounds, and the Lagrangian bound at the

@@ -264,7 +264,9 @@ def background_bound(ap: ArcProblem, deadline: float) -> Background | None:
         fl = flow_prices(ap, 0)
         send(min(fl[0], lagrangian_bound(ap, fl[1], 0)[0]))
         if "group_lat" in ap.meta and deadline - time.perf_counter() >= REGION_MIN_SECONDS:
-            send(regional_lp_bound(ap, 0, deadline=deadline, flow=fl))
+            # each Lagrangian evaluation is sent as it ends: on a large part the search's end
+            # came between the first (30,381) and the last, and the flow's 30,397 was kept
+            regional_lp_bound(ap, 0, deadline=deadline, flow=fl, send=send)
 
     return Background.start(work)
 

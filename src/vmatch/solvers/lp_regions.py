@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -131,6 +132,7 @@ def regional_lp_bound(
     n_regions: int | None = None,
     x: F64 | None = None,
     flow: tuple[float, Prices, F64] | None = None,
+    send: Callable[[float], None] | None = None,
 ) -> float:
     """Upper bound on a "max" level (non-negative coefficients, no per-job or max-share part).
 
@@ -141,7 +143,9 @@ def regional_lp_bound(
     LP non-zeros. Needs ``group_lat``/``group_lon`` in ``ap.meta``; ``inf`` when the level
     does not qualify. ``x`` (one entry per arc), when given, receives each solved region's LP
     solution as soon as it is known. ``flow``, when given, is :func:`~vmatch.solvers.lagrange.flow_prices`
-    of ``ap`` already computed (it is not changed).
+    of ``ap`` already computed (it is not changed). ``send``, when given, receives the bound as
+    it stands after each Lagrangian evaluation (the last is the value returned): a caller that
+    must stop waiting keeps the evaluations done by then.
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
@@ -210,6 +214,8 @@ def regional_lp_bound(
         v, _ = lagrangian_bound(one, at)
         log.info("alpha %.2f: %.6g", alpha, v)
         lag = min(lag, v)
+        if send is not None:
+            send(min(total, lag, fb))
     log.info(
         "regional lp bound %s: %d of %d regions solved, sum %.6g, flow %.6g, Lagrangian %.6g in %.2fs",
         lv.name,
