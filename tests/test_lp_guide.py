@@ -140,3 +140,43 @@ def test_region_labels_are_balanced() -> None:
     assert set(lab.tolist()) == set(range(6))
     load = np.bincount(lab, weights=w)
     assert load.max() <= 1.2 * load.min()
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_regions_first_gives_the_same_bound_as_flow_first(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The regions' LPs before the min-cost flow (the flow only for regions left unsolved) price
+    every job as the flow-first order does; with no time at all, the tasks' bounds."""
+    import time
+
+    import vmatch.solvers.lp_regions as lr
+    from vmatch.solvers.cpsat import solve_cpsat
+    from vmatch.solvers.lagrange import flow_prices, lagrangian_bound
+
+    _, c = _city(seed, 60, 25)
+    ap = c.arcs
+    opt = solve_cpsat(ap, time_limit=20, workers=1).values[0]
+    fl = flow_prices(ap)
+    task = float(lr.group_bounds(ap).sum())
+    # every region solved: the flow's prices are all overwritten, only its bound remains in the min
+    first = lr.regional_lp_bound(ap, n_regions=3, regions_first=True)
+    assert lr.regional_lp_bound(ap, n_regions=3, flow=fl) == min(first, fl[0])
+    assert opt <= first
+    # one region left unsolved: its jobs take the flow's prices in both orders
+    real = lr.lp_prices
+    calls: list[int] = []
+
+    def second_fails(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return None if len(calls) % 3 == 2 else real(*args, **kwargs)
+
+    monkeypatch.setattr(lr, "lp_prices", second_fails)
+    sent: list[float] = []
+    lazy = lr.regional_lp_bound(ap, n_regions=3, regions_first=True, send=sent.append)
+    eager = lr.regional_lp_bound(ap, n_regions=3, regions_first=False)
+    assert lazy == eager
+    assert opt <= lazy <= fl[0]
+    assert sent[0] == pytest.approx(task) and sent[-1] == lazy
+    # no time: no LP and no flow, the tasks' bounds or the Lagrangian bound at the ceiling prices
+    late = lr.regional_lp_bound(ap, n_regions=3, regions_first=True, deadline=time.perf_counter() - 1)
+    assert late == pytest.approx(min(task, lagrangian_bound(ap, lr.ceiling_prices(ap))[0]))
+    assert opt <= late

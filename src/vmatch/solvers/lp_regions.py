@@ -45,7 +45,7 @@ from vmatch.solvers.lagrange import Prices, flow_prices, lagrangian_bound, lp_pr
 from vmatch.solvers.lp import lp_nonzeros
 from vmatch.solvers.subproblem import Restrictor, _gather
 
-__all__ = ["group_bounds", "region_labels", "regional_lp_bound", "without_travel_rows"]
+__all__ = ["ceiling_prices", "group_bounds", "region_labels", "regional_lp_bound", "without_travel_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,13 @@ _CHUNK = 1 << 21
 ALPHAS = (0.0, 0.5, 1.0)
 #: Target LP size of a region (about 1.5 s of HiGHS dual simplex each).
 REGION_NONZEROS = 1_000_000
+#: LP non-zeros the regions' LPs get through per second, for planning (a 10k x 5k city: 14.4
+#: million in 9.5-10 s on one core alone; counted lower for a core shared with a search).
+REGION_NONZEROS_PER_SECOND = 1_000_000
+#: When the regions' LPs are expected to take at most this share of the time to the deadline,
+#: they come first and the min-cost flow (3.6 s on that city) only after them, for the regions
+#: left unsolved; otherwise the flow comes first, as a safety net.
+REGIONS_FIRST_SHARE = 0.7
 
 
 def without_travel_rows(ap: ArcProblem) -> ArcProblem:
@@ -102,6 +109,16 @@ def group_bounds(ap: ArcProblem, level: int = 0) -> F64:
     return out
 
 
+def ceiling_prices(ap: ArcProblem, level: int = 0) -> Prices:
+    """Each job's places priced at its best arc's weight, nothing else priced: no arc is then worth
+    taking and the Lagrangian bound is each group's best job at ``max`` places of its best weight
+    (a valid but weak bound, for regions whose LP was not solved when no flow prices are known)."""
+    pr = Prices.zero(ap)
+    best = np.zeros(ap.n_jobs)
+    np.maximum.at(best, ap.arc_job, np.maximum(np.asarray(ap.levels[level].coef, np.float64), 0.0))
+    return replace(pr, head=best)
+
+
 def region_labels(lat: F64, lon: F64, weight: F64, k: int) -> I64:
     """Labels 0..k-1 of points, by recursive median bisection (alternating axes), balanced by weight."""
     lab = np.zeros(len(lat), np.int64)
@@ -133,6 +150,7 @@ def regional_lp_bound(
     x: F64 | None = None,
     flow: tuple[float, Prices, F64] | None = None,
     send: Callable[[float], None] | None = None,
+    regions_first: bool | None = None,
 ) -> float:
     """Upper bound on a "max" level (non-negative coefficients, no per-job or max-share part).
 
@@ -146,6 +164,12 @@ def regional_lp_bound(
     of ``ap`` already computed (it is not changed). ``send``, when given, receives the bound as
     it stands after each Lagrangian evaluation (the last is the value returned): a caller that
     must stop waiting keeps the evaluations done by then.
+
+    Without ``flow``, the flow's prices are computed here: before the regions' LPs (and its
+    Lagrangian bound sent at once), or, when ``regions_first`` (default: when the LPs are
+    expected to take at most ``REGIONS_FIRST_SHARE`` of the time to ``deadline``), only after
+    them and only if a region was left unsolved (its jobs then take the flow's prices, or
+    :func:`ceiling_prices` when the deadline has passed).
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
@@ -168,19 +192,22 @@ def regional_lp_bound(
         np.asarray(ap.meta["group_lat"], np.float64), np.asarray(ap.meta["group_lon"], np.float64), weight, k
     )
     per_group = group_bounds(base)
-    fb, pr, g_const = flow_prices(one) if flow is None else flow
-    pr = replace(
-        pr,
-        head=pr.head.copy(),
-        minimum=pr.minimum.copy(),
-        xy=pr.xy.copy(),
-        composition=pr.composition.copy(),
-        pinned=pr.pinned.copy(),
-    )
-    g_const = g_const.copy()
-    pen = np.zeros(ap.n_arcs) if pr.arc_penalty is None else pr.arc_penalty.copy()
+    if send is not None:  # each task's best occurrence filled by its best arcs: weak, but at once
+        send(float(per_group.sum()))
+    if regions_first is None:
+        est = lp_nonzeros(base) / REGION_NONZEROS_PER_SECOND
+        room = math.inf if deadline is None else deadline - time.perf_counter()
+        regions_first = flow is None and est <= REGIONS_FIRST_SHARE * room
+    if flow is None and not regions_first:
+        flow = flow_prices(one)
+        if send is not None:
+            send(min(flow[0], lagrangian_bound(one, flow[1])[0]))
+    # the regions' LP prices, written over the prices of the jobs (arcs, rows) they solve
+    z = Prices.zero(ap)
+    pr = replace(z, arc_penalty=np.zeros(ap.n_arcs))
     lp_pen = np.zeros(ap.n_arcs)
     lp_const = 0.0
+    done = np.zeros(ap.n_groups, bool)
     rx = Restrictor(base, np.zeros(ap.n_arcs, bool))
     total, solved = 0.0, 0
     for r in range(k):
@@ -195,6 +222,7 @@ def regional_lp_bound(
             continue
         b, xr, sp_ = got
         solved += 1
+        done[lab == r] = True
         total += min(b, fallback)
         if x is not None:
             x[sub.arcs] = xr
@@ -203,11 +231,33 @@ def regional_lp_bound(
         pr.xy[sub.arcs] = sp_.xy
         pr.composition[np.flatnonzero(np.isin(ap.composition.owner, sub.jobs))] = sp_.composition
         pr.pinned[np.sort(_gather(rx.pin_ptr, rx.pin_rows, np.flatnonzero(lab == r))[1])] = sp_.pinned
-        pen[sub.arcs] = 0.0
         if sp_.arc_penalty is not None:
             lp_pen[sub.arcs] = sp_.arc_penalty
-        g_const[lab == r] = 0.0
         lp_const += sp_.penalty_const
+    # the jobs of regions not solved: the flow's prices (computed now if need be), else the ceiling's
+    fb = math.inf if flow is None else flow[0]
+    g_const = np.zeros(ap.n_groups)
+    pen = np.zeros(ap.n_arcs)
+    if solved < k:
+        if flow is None and (deadline is None or time.perf_counter() < deadline):
+            flow = flow_prices(one)
+            fb = flow[0]
+        if flow is not None:
+            fp, g_const = flow[1], np.where(done, 0.0, flow[2])
+        else:
+            fp = ceiling_prices(one)
+        job_left = ~done[ap.job_group]
+        arc_left = job_left[ap.arc_job]
+        pr.head[job_left] = fp.head[job_left]
+        pr.minimum[job_left] = fp.minimum[job_left]
+        pr.xy[arc_left] = fp.xy[arc_left]
+        comp_left = job_left[ap.composition.owner]
+        pr.composition[comp_left] = fp.composition[comp_left]
+        if len(ap.pinned):
+            pin_left = ~done[ap.job_group[ap.arc_job[ap.pinned.indices[ap.pinned.indptr[:-1]]]]]
+            pr.pinned[pin_left] = fp.pinned[pin_left]
+        if fp.arc_penalty is not None:
+            pen[arc_left] = fp.arc_penalty[arc_left]
     lag = math.inf
     for alpha in ALPHAS:
         at = replace(pr, arc_penalty=pen + alpha * lp_pen, penalty_const=float(g_const.sum()) + alpha * lp_const)
