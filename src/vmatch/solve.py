@@ -32,7 +32,7 @@ from vmatch.model import Problem
 from vmatch.objective import Objective, term_coefficients
 from vmatch.reasons import many_task_reasons
 from vmatch.result import Assignment, LevelResult, Result, Shortfall, Status
-from vmatch.solvers.background import Background
+from vmatch.solvers.background import Background, Message
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
@@ -258,18 +258,25 @@ def background_bound(ap: ArcProblem, deadline: float) -> Background | None:
     spatial regions (:func:`~vmatch.solvers.lp_regions.regional_lp_bound`) until ``deadline``
     (a :func:`time.perf_counter` time); when those LPs are expected to fit the time well, they
     come first and the flow only for the regions they leave unsolved (on a 10k x 5k city the
-    flow's 3.6 s had left regions unsolved on a busy machine). None when the first level does
-    not qualify."""
+    flow's 3.6 s had left regions unsolved on a busy machine). Each region's LP values per group
+    are sent as well (:meth:`~vmatch.solvers.background.Background.group_values`): the search
+    starts parts where the LP does better than it. None when the first level does not qualify."""
     if not ap.n_arcs or not _bounded_first_level(ap):
         return None
 
-    def work(send: Callable[[float], None]) -> None:
+    def work(send: Callable[[Message], None]) -> None:
         if "group_lat" in ap.meta and deadline - time.perf_counter() >= REGION_MIN_SECONDS:
             # the flow first unless the regions' LPs fit the time well (then the flow only for
             # regions left unsolved); each Lagrangian evaluation is sent as it ends: on a large
             # part the search's end came between the first (30,381) and the last, and the
             # flow's 30,397 was kept
-            regional_lp_bound(ap, 0, deadline=deadline, send=send)
+            regional_lp_bound(
+                ap,
+                0,
+                deadline=deadline,
+                send=send,
+                on_region=lambda g, v: send(("groups", ap.n_groups, g, v)),
+            )
         else:
             fl = flow_prices(ap, 0)
             send(min(fl[0], lagrangian_bound(ap, fl[1], 0)[0]))
@@ -577,6 +584,7 @@ def solve(
             guide=None if lp is None else lp.guide,
             pref=pref,
             rows=rows,
+            group_lp=None if bg is None else bg.group_values,
         )
         if lp is not None:
             sol = tighten(ap, sol, lp.future.result()[0])

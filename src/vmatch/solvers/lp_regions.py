@@ -60,12 +60,12 @@ ALPHAS = (0.0, 0.5, 1.0)
 #: Target LP size of a region (about 1.5 s of HiGHS dual simplex each).
 REGION_NONZEROS = 1_000_000
 #: LP non-zeros the regions' LPs get through per second, for planning (a 10k x 5k city: 14.4
-#: million in 9.5-10 s on one core alone; counted lower for a core shared with a search).
-REGION_NONZEROS_PER_SECOND = 1_000_000
+#: million in 9.5-10 s on one core alone, 13 s beside a search).
+REGION_NONZEROS_PER_SECOND = 1_200_000
 #: When the regions' LPs are expected to take at most this share of the time to the deadline,
 #: they come first and the min-cost flow (3.6 s on that city) only after them, for the regions
 #: left unsolved; otherwise the flow comes first, as a safety net.
-REGIONS_FIRST_SHARE = 0.7
+REGIONS_FIRST_SHARE = 0.8
 
 
 def without_travel_rows(ap: ArcProblem) -> ArcProblem:
@@ -151,6 +151,7 @@ def regional_lp_bound(
     flow: tuple[float, Prices, F64] | None = None,
     send: Callable[[float], None] | None = None,
     regions_first: bool | None = None,
+    on_region: Callable[[I64, F64], None] | None = None,
 ) -> float:
     """Upper bound on a "max" level (non-negative coefficients, no per-job or max-share part).
 
@@ -170,6 +171,9 @@ def regional_lp_bound(
     expected to take at most ``REGIONS_FIRST_SHARE`` of the time to ``deadline``), only after
     them and only if a region was left unsolved (its jobs then take the flow's prices, or
     :func:`ceiling_prices` when the deadline has passed).
+
+    ``on_region``, when given, receives after each region's LP its groups and their values in
+    that LP (the level's coefficients times the LP's arc values, summed per group).
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
@@ -226,6 +230,10 @@ def regional_lp_bound(
         total += min(b, fallback)
         if x is not None:
             x[sub.arcs] = xr
+        if on_region is not None:
+            mine = np.flatnonzero(lab == r)
+            gv = np.bincount(ap.job_group[ap.arc_job[sub.arcs]], weights=lv.coef[sub.arcs] * xr, minlength=ap.n_groups)
+            on_region(mine.astype(np.int64), gv[mine].astype(np.float64))
         pr.head[sub.jobs] = sp_.head
         pr.minimum[sub.jobs] = sp_.minimum
         pr.xy[sub.arcs] = sp_.xy
