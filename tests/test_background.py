@@ -43,3 +43,34 @@ def test_nothing_sent_is_inf_and_a_slow_process_is_stopped() -> None:
     assert bg.smallest(wait=1.0) == 2.0
     assert time.perf_counter() - t < 10
     assert not bg._proc.is_alive()
+
+
+def _groups(send):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    send(("groups", 5, np.array([0, 2]), np.array([1.5, 2.5])))
+    send(6.0)
+    send(("groups", 5, np.array([2, 4]), np.array([3.0, 4.0])))
+    send(3.0)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_group_values_are_gathered_beside_the_bounds(fork: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    if not fork:
+        monkeypatch.setattr(background.mp, "get_all_start_methods", lambda: ["spawn"])
+    bg = Background.start(_groups)
+    got = None
+    end = time.perf_counter() + 30
+    while time.perf_counter() < end:  # without waiting: poll until all have arrived
+        got = bg.group_values()
+        if got is not None and not np.isnan(got[4]):
+            break
+        time.sleep(0.01)
+    assert got is not None
+    assert np.isnan(got[1]) and np.isnan(got[3])
+    assert got[[0, 2, 4]].tolist() == [1.5, 3.0, 4.0]  # the later value of group 2 wins
+    # the bounds read on the way are kept
+    assert bg.smallest(wait=30) == 3.0
+    assert bg.group_values() is got

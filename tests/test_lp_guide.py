@@ -180,3 +180,61 @@ def test_regions_first_gives_the_same_bound_as_flow_first(seed: int, monkeypatch
     late = lr.regional_lp_bound(ap, n_regions=3, regions_first=True, deadline=time.perf_counter() - 1)
     assert late == pytest.approx(min(task, lagrangian_bound(ap, lr.ceiling_prices(ap))[0]))
     assert opt <= late
+
+
+def test_regions_send_their_lp_values_per_group() -> None:
+    from vmatch.solvers.lp_regions import regional_lp_bound
+
+    _, c = _city(4, 80, 40)
+    ap = c.arcs
+    x = np.zeros(ap.n_arcs)
+    got: list[tuple[np.ndarray, np.ndarray]] = []
+    regional_lp_bound(ap, n_regions=3, x=x, on_region=lambda g, v: got.append((g, v)))
+    assert len(got) == 3
+    groups = np.concatenate([g for g, _ in got])
+    assert sorted(groups.tolist()) == list(range(ap.n_groups))  # every group once
+    per_group = np.bincount(ap.job_group[ap.arc_job], weights=ap.levels[0].coef * x, minlength=ap.n_groups)
+    for g, v in got:
+        assert np.allclose(v, per_group[g])
+    assert per_group.sum() > 0
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_lns_seeded_where_the_lp_does_better_stays_feasible(lanes: int) -> None:
+    p, c = _city(2, 300, 150)
+    ap = c.arcs
+    _, x = lp_relaxation(ap)
+    assert x is not None
+    lp_groups = np.bincount(ap.job_group[ap.arc_job], weights=ap.levels[0].coef * x, minlength=ap.n_groups)
+    start = greedy(ap)
+    start_groups = np.bincount(ap.job_group[ap.arc_job], weights=ap.levels[0].coef * start, minlength=ap.n_groups)
+    assert (lp_groups > start_groups + 0.5).any()  # some groups are hot at the start
+    calls: list[int] = []
+
+    def group_lp() -> np.ndarray | None:
+        calls.append(1)
+        return None if len(calls) < 3 else lp_groups  # known only after a few parts
+
+    sol = solve_lns(ap, time_limit=3, seed=0, workers=2, start=start, lanes=lanes, group_lp=group_lp)
+    assert len(calls) >= 3
+    assert ap.check(sol.arcs) == []
+    assert sol.values[0] >= ap.levels[0].coef[start].sum()
+    assert verify(p, solve_mod.decode(c, sol)) == []
+
+
+def test_seeds_go_to_hot_groups_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vmatch.solvers.lns as lns
+
+    rng = np.random.default_rng(0)
+    seeds = np.arange(6, dtype=np.int64)
+    visits = np.array([0, 0, 5, 0, 9, 0], np.int64)
+    current = np.array([1.0, 2.0, 0.0, 3.0, 0.0, 1.0])
+    lp = np.array([1.2, np.nan, 1.0, 3.0, 2.0, 1.4])  # hot: 2 and 4 (more than 0.5 above)
+    monkeypatch.setattr(lns, "HOT_SHARE", 1.0)
+    picks = {lns._pick_seed(seeds, visits, rng, lp, current) for _ in range(50)}
+    assert picks == {2}  # the less visited of the hot ones
+    # nothing hot, or no LP values: the least visited of all
+    assert {lns._pick_seed(seeds, visits, rng, lp, current + 5) for _ in range(50)} == {0, 1, 3, 5}
+    assert {lns._pick_seed(seeds, visits, rng, None, current) for _ in range(50)} == {0, 1, 3, 5}
+    monkeypatch.setattr(lns, "HOT_SHARE", 0.0)
+    assert 2 not in {lns._pick_seed(seeds, visits, rng, lp, current) for _ in range(50)}

@@ -232,6 +232,22 @@ class LpRun:
         """The LP's arc values once known (None before), for :func:`~vmatch.solvers.lns.solve_lns`."""
         return self.future.result()[1] if self.future.done() else None
 
+    def group_values(self, ap: ArcProblem) -> Callable[[], npt.NDArray[np.float64] | None]:
+        """The LP's value of the first level per group once known (None before), for the search's
+        ``group_lp``."""
+        known: list[npt.NDArray[np.float64]] = []
+
+        def values() -> npt.NDArray[np.float64] | None:
+            if not known:
+                x = self.guide()
+                if x is None:
+                    return None
+                g = ap.job_group[ap.arc_job]
+                known.append(np.bincount(g, weights=ap.levels[0].coef * x, minlength=ap.n_groups).astype(np.float64))
+            return known[0]
+
+        return values
+
 
 def lp_fits(ap: ArcProblem, seconds: float) -> bool:
     """True when the whole LP relaxation is small enough to run beside a search of ``seconds``
@@ -584,7 +600,7 @@ def solve(
             guide=None if lp is None else lp.guide,
             pref=pref,
             rows=rows,
-            group_lp=None if bg is None else bg.group_values,
+            group_lp=bg.group_values if bg is not None else None if lp is None else lp.group_values(ap),
         )
         if lp is not None:
             sol = tighten(ap, sol, lp.future.result()[0])

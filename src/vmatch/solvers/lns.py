@@ -205,6 +205,24 @@ def _least_visited(groups: npt.NDArray[np.int64], visits: npt.NDArray[np.int64],
     return int(rng.choice(groups[v == v.min()]))
 
 
+def _pick_seed(
+    seeds: I64,
+    visits: I64,
+    rng: np.random.Generator,
+    lp_value: npt.NDArray[np.float64] | None,
+    g_value: npt.NDArray[np.float64],
+) -> int:
+    """A seed among ``seeds`` (not empty): ``HOT_SHARE`` of the time one whose LP value (NaN:
+    not known) exceeds its current value ``g_value`` by more than ``HOT_MARGIN``, when there is
+    one; otherwise, or else, the least visited."""
+    if lp_value is not None and rng.random() < HOT_SHARE:
+        with np.errstate(invalid="ignore"):
+            hot = seeds[lp_value[seeds] > g_value[seeds] + HOT_MARGIN]
+        if len(hot):
+            return _least_visited(hot, visits, rng)
+    return _least_visited(seeds, visits, rng)
+
+
 def solve_lns(
     ap: ArcProblem,
     *,
@@ -304,18 +322,12 @@ def solve_lns(
     # per job); the per-step work below is in the chosen arcs, jobs and groups, never a pass over every arc
     filled = np.bincount(ap.arc_job[rx.arcs], minlength=ap.n_jobs)
     first_coef = np.asarray(ap.levels[0].coef, np.float64)
-    g_value = np.bincount(arc_group[rx.arcs], weights=first_coef[rx.arcs], minlength=ap.n_groups)
+    g_value = np.bincount(arc_group[rx.arcs], weights=first_coef[rx.arcs], minlength=ap.n_groups).astype(np.float64)
     visits = np.zeros(ap.n_groups, np.int64)  # parts each group has been freed in: seeds go where fewest were
     lp_value: npt.NDArray[np.float64] | None = None
 
     def pick(seeds: I64) -> int:
-        """A seed among ``seeds`` (not empty): a hot one when the LP says so, else the least visited."""
-        if lp_value is not None and rng.random() < HOT_SHARE:
-            with np.errstate(invalid="ignore"):
-                hot = seeds[lp_value[seeds] > g_value[seeds] + HOT_MARGIN]
-            if len(hot):
-                return _least_visited(hot, visits, rng)
-        return _least_visited(seeds, visits, rng)
+        return _pick_seed(seeds, visits, rng, lp_value, g_value)
 
     with ThreadPoolExecutor(max_workers=n_lanes) as pool:
         while True:
@@ -429,7 +441,7 @@ def solve_lns(
                             filled = np.bincount(ap.arc_job[rx.arcs], minlength=ap.n_jobs)
                             g_value = np.bincount(
                                 arc_group[rx.arcs], weights=first_coef[rx.arcs], minlength=ap.n_groups
-                            )
+                            ).astype(np.float64)
                             better += 1
                         else:
                             collided += 1
