@@ -231,6 +231,7 @@ def test_seeds_go_to_hot_groups_first(monkeypatch: pytest.MonkeyPatch) -> None:
     current = np.array([1.0, 2.0, 0.0, 3.0, 0.0, 1.0])
     lp = np.array([1.2, np.nan, 1.0, 3.0, 2.0, 1.4])  # hot: 2 and 4 (more than 0.5 above)
     monkeypatch.setattr(lns, "HOT_SHARE", 1.0)
+    monkeypatch.setattr(lns, "HOT_MARGIN", 0.5)
     picks = {lns._pick_seed(seeds, visits, rng, lp, current) for _ in range(50)}
     assert picks == {2}  # the less visited of the hot ones
     # nothing hot, or no LP values: the least visited of all
