@@ -34,6 +34,9 @@ def test_chain_follows_the_candidates_to_the_groups_they_hold() -> None:
     taken[2] = True
     assert np.flatnonzero(_chain(ap, rng, 0, 100, held, _groups_agents(ap), ones, taken)).tolist() == [0, 1]
     assert np.flatnonzero(_chain(ap, rng, 0, 1, held, _groups_agents(ap), ones, none)).tolist() == [0]
+    # several seeds: each is freed, with the groups its candidates hold
+    assert np.flatnonzero(_chain(ap, rng, 3, 100, held, _groups_agents(ap), ones, none, [1])).tolist() == [1, 2, 3]
+    assert np.flatnonzero(_chain(ap, rng, 3, 100, held, _groups_agents(ap), ones, none, [3])).tolist() == [3]
 
 
 def test_lns_frees_a_scarce_candidate_held_far_away() -> None:
