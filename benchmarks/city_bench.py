@@ -4,7 +4,8 @@ Each row is measured as a whole process (wall seconds; peak RSS of the largest p
 time, and the peak of the whole process tree -- the solver forks a bound process -- as the sum
 of proportional set sizes sampled every 0.25 s):
 
-* **vmatch**: ``vmatch solve CITY.json --time-limit T`` (compile, greedy, LNS, decode, write).
+* **vmatch**: ``vmatch solve CITY.json --time-limit T`` (compile, greedy, LNS, decode, write),
+  then ``vmatch verify`` on its answer (not timed; the row's ``violations``).
 * **plain CP-SAT**: the same compiled arc problem as one CP-SAT model (``solve_cpsat`` with no
   hint, 2 workers, the same time limit), in a child process; reported with the coverage it
   reaches (0 when it finds no solution) and its own bound.
@@ -27,6 +28,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from vmatch.io.json_format import read_problem, read_solution
+from vmatch.verify import verify
 
 CHILD_BASELINE = r"""
 import json, sys, time, resource
@@ -145,6 +149,9 @@ def main() -> None:
                 "arcs": s["stats"]["arcs"],
                 "solver": s["stats"]["solver"],
             }
+            # every hard rule, checked apart from the solver (after the timed run)
+            problem = read_problem(prob)
+            row["violations"] = len(verify(problem, read_solution(sol, problem)))
             if not a.no_baseline:
                 try:
                     bw, bp, out, _ = run(
