@@ -239,3 +239,38 @@ def test_seeds_go_to_hot_groups_first(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {lns._pick_seed(seeds, visits, rng, None, current) for _ in range(50)} == {0, 1, 3, 5}
     monkeypatch.setattr(lns, "HOT_SHARE", 0.0)
     assert 2 not in {lns._pick_seed(seeds, visits, rng, lp, current) for _ in range(50)}
+
+
+def test_regions_behind_their_plan_get_the_flow_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regions first, but slower than planned: the flow's prices are computed while there is
+    time, and the regions left unsolved take them (the bound stays valid)."""
+    import time
+
+    import vmatch.solvers.lp_regions as lr
+    from vmatch.solvers.cpsat import solve_cpsat
+    from vmatch.solvers.lagrange import flow_prices
+
+    _, c = _city(5, 60, 25)
+    ap = c.arcs
+    opt = solve_cpsat(ap, time_limit=20, workers=1).values[0]
+    real_lp, flows = lr.lp_prices, []
+
+    def slow_lp(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)
+        return real_lp(*args, **kwargs)
+
+    def counted_flow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        flows.append(1)
+        return flow_prices(*args, **kwargs)
+
+    monkeypatch.setattr(lr, "lp_prices", slow_lp)
+    monkeypatch.setattr(lr, "flow_prices", counted_flow)
+    sent: list[float] = []
+    b = lr.regional_lp_bound(ap, n_regions=4, regions_first=True, deadline=time.perf_counter() + 2.6, send=sent.append)
+    assert flows == [1]  # once, in the middle (after the first region, the rest would not fit)
+    assert opt <= b <= sent[0]
+    assert sent == sorted(sent, reverse=True) and sent[-1] == b
+    # with time to spare, no flow at all
+    flows.clear()
+    lr.regional_lp_bound(ap, n_regions=2, regions_first=True, deadline=time.perf_counter() + 60)
+    assert flows == []

@@ -66,6 +66,9 @@ REGION_NONZEROS_PER_SECOND = 1_200_000
 #: they come first and the min-cost flow (3.6 s on that city) only after them, for the regions
 #: left unsolved; otherwise the flow comes first, as a safety net.
 REGIONS_FIRST_SHARE = 0.8
+#: Seconds of the min-cost flow's prices per arc, for planning (3.6 s for the city's 1.47 M arcs):
+#: regions that fall behind their plan get the flow computed while there is time for it.
+FLOW_SECONDS_PER_ARC = 2.5e-6
 
 
 def without_travel_rows(ap: ArcProblem) -> ArcProblem:
@@ -170,7 +173,9 @@ def regional_lp_bound(
     Lagrangian bound sent at once), or, when ``regions_first`` (default: when the LPs are
     expected to take at most ``REGIONS_FIRST_SHARE`` of the time to ``deadline``), only after
     them and only if a region was left unsolved (its jobs then take the flow's prices, or
-    :func:`ceiling_prices` when the deadline has passed).
+    :func:`ceiling_prices` when the deadline has passed); the flow comes in the middle when the
+    regions fall behind their plan (at the rate of those solved, the rest would not leave
+    ``FLOW_SECONDS_PER_ARC`` per arc for it).
 
     ``on_region``, when given, receives after each region's LP its groups and their values in
     that LP (the level's coefficients times the LP's arc values, summed per group).
@@ -214,8 +219,19 @@ def regional_lp_bound(
     done = np.zeros(ap.n_groups, bool)
     rx = Restrictor(base, np.zeros(ap.n_arcs, bool))
     total, solved = 0.0, 0
+    region_arcs = np.bincount(lab, weights=weight, minlength=k)
+    t_lp, arcs_done = time.perf_counter(), 0.0
     for r in range(k):
         fallback = float(per_group[lab == r].sum())
+        if flow is None and deadline is not None and arcs_done > 0:
+            # falling behind the plan: the flow now, while there is time, for the regions left
+            rate = (time.perf_counter() - t_lp) / arcs_done
+            room = deadline - time.perf_counter() - FLOW_SECONDS_PER_ARC * ap.n_arcs
+            if rate * float(region_arcs[r:].sum()) > room:
+                log.info("regions behind their plan at region %d of %d: the flow's prices now", r, k)
+                flow = flow_prices(one)
+                if send is not None:
+                    send(min(flow[0], float(per_group.sum())))
         left = math.inf if deadline is None else deadline - time.perf_counter()
         got = None
         if left > 0.2:
@@ -226,6 +242,7 @@ def regional_lp_bound(
             continue
         b, xr, sp_ = got
         solved += 1
+        arcs_done += float(region_arcs[r])
         done[lab == r] = True
         total += min(b, fallback)
         if x is not None:
