@@ -67,7 +67,9 @@ REGION_NONZEROS_PER_SECOND = 1_200_000
 #: left unsolved; otherwise the flow comes first, as a safety net.
 REGIONS_FIRST_SHARE = 0.8
 #: Seconds of the min-cost flow's prices per arc, for planning (3.6 s for the city's 1.47 M arcs):
-#: regions that fall behind their plan get the flow computed while there is time for it.
+#: when the regions left would not be done by the deadline at the rate of those solved, the flow
+#: is computed while there is time for it (the regions it leaves unsolved take its prices, not
+#: the ceiling's).
 FLOW_SECONDS_PER_ARC = 2.5e-6
 
 
@@ -174,8 +176,8 @@ def regional_lp_bound(
     expected to take at most ``REGIONS_FIRST_SHARE`` of the time to ``deadline``), only after
     them and only if a region was left unsolved (its jobs then take the flow's prices, or
     :func:`ceiling_prices` when the deadline has passed); the flow comes in the middle when the
-    regions fall behind their plan (at the rate of those solved, the rest would not leave
-    ``FLOW_SECONDS_PER_ARC`` per arc for it).
+    regions fall behind (at the rate of those solved, the rest would not be done by the
+    deadline) and there is still time for it (``FLOW_SECONDS_PER_ARC``).
 
     ``on_region``, when given, receives after each region's LP its groups and their values in
     that LP (the level's coefficients times the LP's arc values, summed per group).
@@ -226,8 +228,8 @@ def regional_lp_bound(
         if flow is None and deadline is not None and arcs_done > 0:
             # falling behind the plan: the flow now, while there is time, for the regions left
             rate = (time.perf_counter() - t_lp) / arcs_done
-            room = deadline - time.perf_counter() - FLOW_SECONDS_PER_ARC * ap.n_arcs
-            if rate * float(region_arcs[r:].sum()) > room:
+            room = deadline - time.perf_counter()
+            if rate * float(region_arcs[r:].sum()) > room and FLOW_SECONDS_PER_ARC * ap.n_arcs < room:
                 log.info("regions behind their plan at region %d of %d: the flow's prices now", r, k)
                 flow = flow_prices(one)
                 if send is not None:
