@@ -220,3 +220,24 @@ def test_bench_suite_row_and_research_file(tmp_path: Path) -> None:
     f.write_text("3\n1 1 4\n1 2 1\n2 1 2\n2 3 5\n3 2 3\n3 3 6\n")
     out = solve_research_file(f, "assign", time_limit=5)
     assert out["status"] == "OPTIMAL" and out["objective"] == 1 + 2 + 6 and out["agent_of_job"] == [1, 0, 2]
+
+
+def test_city_small_suite_rows_csv_and_verify(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from vmatch.bench import run_suite
+    from vmatch.bench_city import CITY_SMALL
+
+    log = io.StringIO()
+    res = run_suite("city-small", time_limit=1, out_dir=tmp_path, stream=log)
+    rows = res["rows"]
+    assert [r["instance"] for r in rows] == [f"{v}x{t}" for v, t, _ in CITY_SMALL]
+    for r in rows:
+        assert r["ours_violations"] == 0
+        assert 0 < r["ours_coverage"] <= r["best_bound"] + 1e-9
+        assert r["best_bound"] <= r["ours_bound"] + 1e-9
+        assert 0.0 <= r["ours_gap_pct"] <= 100.0
+    with Path(res["csv"]).open() as fh:
+        assert len(list(csv.DictReader(fh))) == len(CITY_SMALL)
+    assert log.getvalue().count("[") >= len(CITY_SMALL)  # a progress line per instance

@@ -3,7 +3,8 @@
 Each instance is ``generate_city(n_volunteers, n_tasks, seed)``; vmatch solves it with
 :func:`vmatch.solve` (coverage then travel), the baseline is one CP-SAT model of the same
 compiled arc problem with the same time limit and no hint. Both gaps are to the best bound
-either reports (the vmatch bound is valid for the full problem). Rows go to a CSV, the gaps
+either reports (the vmatch bound is valid for the full problem); vmatch's answers are checked by
+:func:`vmatch.verify` (``ours_violations``). Rows go to a CSV, the gaps
 to a PNG (when matplotlib is installed).
 
 Examples
@@ -32,6 +33,7 @@ COLUMNS = [
     "ours_coverage",
     "ours_bound",
     "ours_seconds",
+    "ours_violations",
     "cpsat_status",
     "cpsat_coverage",
     "cpsat_bound",
@@ -61,6 +63,7 @@ def run_city_suite(
     from vmatch.objective import Objective
     from vmatch.solve import solve
     from vmatch.solvers.cpsat import solve_cpsat
+    from vmatch.verify import verify
 
     tl = 10.0 if time_limit is None else float(time_limit)
     obj = Objective(order=("coverage", "travel"))
@@ -82,6 +85,7 @@ def run_city_suite(
             "ours_coverage": r.breakdown["coverage"],
             "ours_bound": r.bound,
             "ours_seconds": round(float(r.stats["wall_seconds"]), 2),
+            "ours_violations": len(verify(p, r)),
             "cpsat_status": b.status.value,
             "cpsat_coverage": b_cov,
             "cpsat_bound": b_bnd,
