@@ -274,3 +274,26 @@ def test_regions_behind_their_plan_get_the_flow_in_time(monkeypatch: pytest.Monk
     flows.clear()
     lr.regional_lp_bound(ap, n_regions=2, regions_first=True, deadline=time.perf_counter() + 60)
     assert flows == []
+
+
+def test_solve_gives_the_search_the_lp_values_per_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the LNS path with the whole LP in-process, the search's ``group_lp`` gives the LP's
+    coverage per group once the LP is solved."""
+    p, _ = _city(3, 200, 90)
+    monkeypatch.setattr(solve_mod, "FULL_MODEL_ARCS", 10)  # force the LNS path
+    real, seen = solve_mod.solve_lns, []
+
+    def spy(ap, **kw):  # type: ignore[no-untyped-def]
+        sol = real(ap, **kw)
+        seen.append((ap, kw["group_lp"]()))  # after the search: the LP has been solved
+        return sol
+
+    monkeypatch.setattr(solve_mod, "solve_lns", spy)
+    r = solve_mod.solve(p, time_limit=6, objective=Objective(order=("coverage",)), workers=2)
+    assert verify(p, r) == []
+    ((ap, values),) = seen
+    _, x = lp_relaxation(ap)
+    assert values is not None and x is not None
+    expect = np.bincount(ap.job_group[ap.arc_job], weights=ap.levels[0].coef * x, minlength=ap.n_groups)
+    assert values.sum() == pytest.approx(expect.sum(), rel=1e-6)  # the LP's value, spread over the groups
+    assert values.sum() == pytest.approx(lp_bound(ap), abs=1.0)
