@@ -16,8 +16,10 @@ job rows with that region's LP duals, the regions not solved yet with the min-co
 duals (:func:`vmatch.solvers.lagrange.flow_prices`), and solves every volunteer's own
 schedule over all its arcs at once. Any prices give a valid bound, so the regions solved
 before the deadline improve it and the others cost nothing. On a 10k x 5k city, all 15
-regions take about 12 s on one core; the sum is 29,527, the Lagrangian bound 29,487, the
-min-cost-flow bound 29,617.
+regions take 9.5-13 s on one core; the sum is 29,517, the Lagrangian bound 29,471, the
+min-cost-flow bound 29,617. When the regions fit the time well they come first and the flow
+only for regions they leave unsolved; each region's LP values per group can be passed on as
+they are known (``on_region``), to start the search's parts where the LP does better.
 
 Examples
 --------
