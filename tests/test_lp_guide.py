@@ -77,13 +77,17 @@ def test_background_bound_is_the_flow_lagrangian_then_regions(seed: int) -> None
     assert opt.values[0] <= later
 
 
+def _lp_city():  # type: ignore[no-untyped-def]
+    """A city with its LP relaxation's arc values and the greedy start, for the LP-guided searches."""
+    p, c = _city(2, 300, 150)
+    _, x = lp_relaxation(c.arcs)
+    assert x is not None
+    return p, c, c.arcs, x, greedy(c.arcs)
+
+
 @pytest.mark.parametrize("lanes", [1, 2])
 def test_lns_guided_by_the_lp_stays_feasible_and_uses_lp_parts(lanes: int) -> None:
-    p, c = _city(2, 300, 150)
-    ap = c.arcs
-    _, x = lp_relaxation(ap)
-    assert x is not None
-    start = greedy(ap)
+    p, c, ap, x, start = _lp_city()
     sol = solve_lns(ap, time_limit=3, seed=0, workers=2, start=start, lanes=lanes, guide=lambda: x)
     assert ap.check(sol.arcs) == []
     assert sol.values[0] >= ap.levels[0].coef[start].sum()
@@ -201,13 +205,10 @@ def test_regions_send_their_lp_values_per_group() -> None:
 
 @pytest.mark.parametrize("lanes", [1, 2])
 def test_lns_seeded_where_the_lp_does_better_stays_feasible(lanes: int) -> None:
-    p, c = _city(2, 300, 150)
-    ap = c.arcs
-    _, x = lp_relaxation(ap)
-    assert x is not None
+    p, c, ap, x, start = _lp_city()
     lp_groups = np.bincount(ap.job_group[ap.arc_job], weights=ap.levels[0].coef * x, minlength=ap.n_groups)
-    start = greedy(ap)
     start_groups = np.bincount(ap.job_group[ap.arc_job], weights=ap.levels[0].coef * start, minlength=ap.n_groups)
+    assert np.allclose(ap.group_values(np.flatnonzero(start)), start_groups)
     assert (lp_groups > start_groups + 0.5).any()  # some groups are hot at the start
     calls: list[int] = []
 

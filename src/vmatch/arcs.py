@@ -274,6 +274,21 @@ class ArcProblem:
         """Number of job groups (tasks)."""
         return len(self.group_required)
 
+    def group_values(self, arcs: npt.ArrayLike, amount: npt.ArrayLike = 1.0, level: int = 0) -> FloatArray:
+        """Per job group: level ``level``'s coefficient of each of ``arcs`` times its ``amount``
+        (1 for chosen arcs, or an LP's values), summed (one entry per group).
+
+        Examples
+        --------
+        >>> ap = ArcProblem.build(n_agents=2, n_jobs=2, arc_agent=[0, 1, 1], arc_job=[0, 0, 1],
+        ...                       levels=[Level("c", [2.0, 3.0, 5.0])])
+        >>> ap.group_values([0, 2]).tolist(), ap.group_values([0, 1, 2], [0.5, 0.5, 1.0]).tolist()
+        ([2.0, 5.0], [2.5, 5.0])
+        """
+        a = np.asarray(arcs, np.int64)
+        w = np.asarray(self.levels[level].coef, np.float64)[a] * np.asarray(amount, np.float64)
+        return np.bincount(self.job_group[self.arc_job[a]], weights=w, minlength=self.n_groups).astype(np.float64)
+
     def check(self, chosen: npt.NDArray[Any], served_jobs: npt.NDArray[Any] | None = None) -> list[str]:
         """Violated arc-level constraints for a set of chosen arc indices (empty: feasible).
 

@@ -242,8 +242,7 @@ class LpRun:
                 x = self.guide()
                 if x is None:
                     return None
-                g = ap.job_group[ap.arc_job]
-                known.append(np.bincount(g, weights=ap.levels[0].coef * x, minlength=ap.n_groups).astype(np.float64))
+                known.append(ap.group_values(np.arange(ap.n_arcs), x))
             return known[0]
 
         return values
@@ -600,7 +599,7 @@ def solve(
             guide=None if lp is None else lp.guide,
             pref=pref,
             rows=rows,
-            group_lp=bg.group_values if bg is not None else None if lp is None else lp.group_values(ap),
+            group_lp=bg.group_values if bg is not None else (lp.group_values(ap) if lp is not None else None),
         )
         if lp is not None:
             sol = tighten(ap, sol, lp.future.result()[0])

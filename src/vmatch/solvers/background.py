@@ -119,8 +119,10 @@ class Background:
                 while True:
                     if self._take(self._queue.get_nowait()):
                         break
-        except (queue.Empty, EOFError, OSError):
+        except queue.Empty:
             pass
+        except (EOFError, OSError):  # the child has ended: nothing more will come
+            self._ended = True
         return self._groups
 
     def smallest(self, wait: float = 0.0) -> float:

@@ -223,11 +223,16 @@ def _pick_seed(
     not known) exceeds its current value ``g_value`` by more than ``HOT_MARGIN``, when there is
     one; otherwise, or else, the least visited."""
     if lp_value is not None and rng.random() < HOT_SHARE:
-        with np.errstate(invalid="ignore"):
-            hot = seeds[lp_value[seeds] > g_value[seeds] + HOT_MARGIN]
+        hot = _hot(seeds, lp_value, g_value)
         if len(hot):
             return _least_visited(hot, visits, rng)
     return _least_visited(seeds, visits, rng)
+
+
+def _hot(groups: I64, lp_value: npt.NDArray[np.float64], g_value: npt.NDArray[np.float64]) -> I64:
+    """The ``groups`` whose LP value (NaN: not known) exceeds their current one by more than ``HOT_MARGIN``."""
+    with np.errstate(invalid="ignore"):
+        return groups[lp_value[groups] > g_value[groups] + HOT_MARGIN]
 
 
 def solve_lns(
@@ -328,8 +333,7 @@ def solve_lns(
     # the current solution: ``chosen`` (a mask), ``rx.arcs`` (its arcs, increasing), ``filled`` (arcs
     # per job); the per-step work below is in the chosen arcs, jobs and groups, never a pass over every arc
     filled = np.bincount(ap.arc_job[rx.arcs], minlength=ap.n_jobs)
-    first_coef = np.asarray(ap.levels[0].coef, np.float64)
-    g_value = np.bincount(arc_group[rx.arcs], weights=first_coef[rx.arcs], minlength=ap.n_groups).astype(np.float64)
+    g_value = ap.group_values(rx.arcs)  # the first level per group, in the current solution
     visits = np.zeros(ap.n_groups, np.int64)  # parts each group has been freed in: seeds go where fewest were
     lp_value: npt.NDArray[np.float64] | None = None
 
@@ -385,8 +389,7 @@ def solve_lns(
                     g0 = pick(short)
                     more: list[int] = []
                     if lp_value is not None and HOT_CHAIN_SEEDS > 1:
-                        with np.errstate(invalid="ignore"):
-                            hot = short[lp_value[short] > g_value[short] + HOT_MARGIN]
+                        hot = _hot(short, lp_value, g_value)
                         hot = hot[hot != g0]
                         if len(hot):
                             hot = hot[np.lexsort((rng.random(len(hot)), visits[hot]))]
@@ -454,9 +457,7 @@ def solve_lns(
                         if rx.try_move(cand, touched):
                             chosen, key = cand, k2
                             filled = np.bincount(ap.arc_job[rx.arcs], minlength=ap.n_jobs)
-                            g_value = np.bincount(
-                                arc_group[rx.arcs], weights=first_coef[rx.arcs], minlength=ap.n_groups
-                            ).astype(np.float64)
+                            g_value = ap.group_values(rx.arcs)
                             better += 1
                         else:
                             collided += 1

@@ -216,8 +216,7 @@ def regional_lp_bound(
         if send is not None:
             send(min(flow[0], lagrangian_bound(one, flow[1])[0]))
     # the regions' LP prices, written over the prices of the jobs (arcs, rows) they solve
-    z = Prices.zero(ap)
-    pr = replace(z, arc_penalty=np.zeros(ap.n_arcs))
+    pr = Prices.zero(ap)
     lp_pen = np.zeros(ap.n_arcs)
     lp_const = 0.0
     done = np.zeros(ap.n_groups, bool)
@@ -226,7 +225,8 @@ def regional_lp_bound(
     region_arcs = np.bincount(lab, weights=weight, minlength=k)
     t_lp, arcs_done = time.perf_counter(), 0.0
     for r in range(k):
-        fallback = float(per_group[lab == r].sum())
+        mine = lab == r
+        fallback = float(per_group[mine].sum())
         if flow is None and deadline is not None and arcs_done > 0:
             # falling behind the plan: the flow now, while there is time, for the regions left
             rate = (time.perf_counter() - t_lp) / arcs_done
@@ -239,7 +239,7 @@ def regional_lp_bound(
         left = math.inf if deadline is None else deadline - time.perf_counter()
         got = None
         if left > 0.2:
-            sub = rx.restrict(lab == r)
+            sub = rx.restrict(mine)
             got = lp_prices(sub.problem, 0, time_limit=min(left, 1e6))
         if got is None:
             total += fallback
@@ -247,19 +247,18 @@ def regional_lp_bound(
         b, xr, sp_ = got
         solved += 1
         arcs_done += float(region_arcs[r])
-        done[lab == r] = True
+        done[mine] = True
         total += min(b, fallback)
         if x is not None:
             x[sub.arcs] = xr
         if on_region is not None:
-            mine = np.flatnonzero(lab == r)
-            gv = np.bincount(ap.job_group[ap.arc_job[sub.arcs]], weights=lv.coef[sub.arcs] * xr, minlength=ap.n_groups)
-            on_region(mine.astype(np.int64), gv[mine].astype(np.float64))
+            gr = np.flatnonzero(mine).astype(np.int64)
+            on_region(gr, one.group_values(sub.arcs, xr)[gr])
         pr.head[sub.jobs] = sp_.head
         pr.minimum[sub.jobs] = sp_.minimum
         pr.xy[sub.arcs] = sp_.xy
         pr.composition[np.flatnonzero(np.isin(ap.composition.owner, sub.jobs))] = sp_.composition
-        pr.pinned[np.sort(_gather(rx.pin_ptr, rx.pin_rows, np.flatnonzero(lab == r))[1])] = sp_.pinned
+        pr.pinned[np.sort(_gather(rx.pin_ptr, rx.pin_rows, np.flatnonzero(mine))[1])] = sp_.pinned
         if sp_.arc_penalty is not None:
             lp_pen[sub.arcs] = sp_.arc_penalty
         lp_const += sp_.penalty_const
