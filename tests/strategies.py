@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from vmatch.arcs import ArcProblem, Level, csr_from_lists
 from vmatch.model import (
     Location,
     Problem,
@@ -106,3 +107,37 @@ def problems(draw: st.DrawFn, max_volunteers: int = 4, max_tasks: int = 3) -> Pr
         time_step_minutes=15,
     )
     return Problem(vs, ts, settings, forbidden=forbidden)
+
+
+@st.composite
+def small_arc_problems(draw: st.DrawFn) -> ArcProblem:
+    """Arc problems of up to 5 agents and 5 jobs with head-count ranges, a clique per agent (over
+    two of its arcs) and a composition row on the first job."""
+    n_agents = draw(st.integers(1, 5))
+    n_jobs = draw(st.integers(1, 5))
+    pair = st.tuples(st.integers(0, n_agents - 1), st.integers(0, n_jobs - 1))
+    pairs = draw(st.lists(pair, min_size=1, max_size=15, unique=True))
+    aa = [a for a, _ in pairs]
+    jj = [j for _, j in pairs]
+    jmax = draw(st.lists(st.integers(1, 3), min_size=n_jobs, max_size=n_jobs))
+    jmin = [draw(st.integers(1, m)) for m in jmax]
+    # one clique per agent over two of its arcs, when it has two
+    cl = []
+    for a in range(n_agents):
+        mine = [i for i, x in enumerate(aa) if x == a]
+        if len(mine) >= 2:
+            cl.append(mine[:2])
+    # a composition row on the first job: one of its first two arcs
+    first = [i for i, j in enumerate(jj) if j == 0][:2]
+    comp = csr_from_lists([first], rhs=[1], owner=[0]) if first else None
+    return ArcProblem.build(
+        n_agents=n_agents,
+        n_jobs=n_jobs,
+        arc_agent=aa,
+        arc_job=jj,
+        job_min=jmin,
+        job_max=jmax,
+        cliques=csr_from_lists(cl) if cl else None,
+        composition=comp,
+        levels=[Level("coverage", [1.0] * len(aa))],
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from strategies import small_arc_problems
 from vmatch.arcs import ArcProblem, Level, csr_from_lists
 from vmatch.solvers.greedy import greedy
 
@@ -36,35 +36,7 @@ def test_teams_with_a_composition_row_are_filled_first() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.data())
-def test_greedy_is_feasible_with_teams_and_conflicts(data: st.DataObject) -> None:
-    n_agents = data.draw(st.integers(1, 5))
-    n_jobs = data.draw(st.integers(1, 5))
-    pair = st.tuples(st.integers(0, n_agents - 1), st.integers(0, n_jobs - 1))
-    pairs = data.draw(st.lists(pair, min_size=1, max_size=15, unique=True))
-    aa = [a for a, _ in pairs]
-    jj = [j for _, j in pairs]
-    jmax = data.draw(st.lists(st.integers(1, 3), min_size=n_jobs, max_size=n_jobs))
-    jmin = [data.draw(st.integers(1, m)) for m in jmax]
-    # one clique per agent over two of its arcs, when it has two
-    cl = []
-    for a in range(n_agents):
-        mine = [i for i, x in enumerate(aa) if x == a]
-        if len(mine) >= 2:
-            cl.append(mine[:2])
-    # a composition row on the first job: one of its first two arcs
-    first = [i for i, j in enumerate(jj) if j == 0][:2]
-    comp = csr_from_lists([first], rhs=[1], owner=[0]) if first else None
-    ap = ArcProblem.build(
-        n_agents=n_agents,
-        n_jobs=n_jobs,
-        arc_agent=aa,
-        arc_job=jj,
-        job_min=jmin,
-        job_max=jmax,
-        cliques=csr_from_lists(cl) if cl else None,
-        composition=comp,
-        levels=[Level("coverage", [1.0] * len(aa))],
-    )
+@given(small_arc_problems())
+def test_greedy_is_feasible_with_teams_and_conflicts(ap: ArcProblem) -> None:
     chosen = greedy(ap)
     assert ap.check(np.flatnonzero(chosen)) == []

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from strategies import small_arc_problems
 from vmatch.arcs import ArcProblem, Level, csr_from_lists
 from vmatch.compile import compile_problem
 from vmatch.generate import generate_city
@@ -70,3 +73,20 @@ def test_lns_on_a_city_reaches_the_optimum_and_passes_verify() -> None:
     assert ap.check(sol.arcs, sol.served_jobs) == []
     assert verify(c.problem, decode(c, sol)) == []
     assert sol.values[0] == opt.values[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(small_arc_problems(), st.data())
+def test_lns_seeded_by_any_lp_values_stays_feasible(ap: ArcProblem, data: st.DataObject) -> None:
+    """Whatever LP values per group the search is given (some unknown), its parts, hot seeds and
+    chains from several of them keep every arc-level rule, and it never ends below its start."""
+    from vmatch.solvers.greedy import greedy
+
+    vals = data.draw(
+        st.lists(st.one_of(st.just(float("nan")), st.floats(0, 6)), min_size=ap.n_groups, max_size=ap.n_groups)
+    )
+    lp = np.array(vals, np.float64)
+    start = greedy(ap)
+    sol = solve_lns(ap, time_limit=0.3, start=start, lanes=1, seed=data.draw(st.integers(0, 9)), group_lp=lambda: lp)
+    assert ap.check(sol.arcs) == []
+    assert sol.values[0] >= float(ap.levels[0].coef[start].sum())
