@@ -10,7 +10,9 @@
    With ``--colgen SECONDS``, column generation over providers' schedules
    (:mod:`vmatch.menu.colgen`, from the flow's order prices) then runs on the same arc problem for
    that long and its bound and master value are reported (a longer-run bound, not used by
-   ``menu_solve``).
+   ``menu_solve``), with the master's floor (:meth:`vmatch.menu.colgen.Master.floor`: no bound
+   from providers' schedules, at any prices, can be below it) and the coverage a solution needs
+   to be within 0.5 % of that floor.
 2. **Replan after one decline** on ``generate_city(V, T, seed=0)``: a previous plan from
    :func:`vmatch.solve`, then :func:`vmatch.replan` with one declined pair (``scope="local"``:
    the neighbourhood only), against re-solving the updated problem from scratch
@@ -69,10 +71,15 @@ def colgen(ap: Any, speed: float, seconds: float) -> dict[str, Any]:
     cg = column_generation(
         ap1, provider_data(ap1, speed), greedy(ap1), deadline=t + seconds, prices=lam, by_person=True
     )
+    seconds = time.perf_counter() - t
+    floor = cg.master.floor()  # no bound of this decomposition can be below it
     return {
-        "colgen_seconds": round(time.perf_counter() - t, 2),
+        "colgen_seconds": round(seconds, 2),
         "colgen_bound": cg.bound,
         "colgen_master": round(cg.master_value, 1),
+        "colgen_master_floor": round(floor, 1),
+        # a coverage below this is more than 0.5 % under every bound this decomposition can give
+        "coverage_needed_for_half_percent": round(floor / 1.005, 1),
         "colgen_rounds": cg.rounds,
         "colgen_columns": len(cg.master),
     }

@@ -17,7 +17,17 @@ from hypothesis import strategies as st
 
 from vmatch.gen.menu import generate_menu
 from vmatch.geo import haversine_km, travel_minutes
-from vmatch.menu.bounds import BoundJob, arc_data, menu_bounds, menu_shaped, persons, provider_data, schedule_bound
+from vmatch.menu.bounds import (
+    BoundJob,
+    arc_data,
+    menu_bounds,
+    menu_bounds_and_wanted,
+    menu_shaped,
+    persons,
+    provider_data,
+    schedule_bound,
+    schedule_bound_and_wanted,
+)
 from vmatch.menu.colgen import column_generation
 from vmatch.menu.compile import menu_to_problem
 from vmatch.menu.elementary import ArcData, elementary_schedules
@@ -150,6 +160,10 @@ def test_column_generation_bounds_the_optimum_per_offer_and_per_person() -> None
             ap, data, np.zeros(ap.n_arcs, bool), deadline=time.perf_counter() + 20, by_person=by_person
         )
         assert opt.values[0] <= cg.bound  # the flow bound may be smaller when few rounds fit
+        # the whole master reaches its floor: between the columns' best packing and the bound
+        floor = cg.master.floor(30)
+        assert floor <= cg.bound + 1e-6
+        assert floor >= 0.995 * opt.values[0]  # the optimum's schedules are columns or beaten by them
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -169,6 +183,76 @@ def test_bound_job_gives_the_bounds_of_the_caller() -> None:
     job = BoundJob(ap, SPEED)
     job.cancel()  # the process stopped: the bounds are computed in the caller
     assert job.result() == menu_bounds(ap, SPEED)
+
+
+def test_wanted_orders_are_those_of_the_agents_best_schedules() -> None:
+    """At zero prices each agent takes its best schedule alone: an order is wanted (at its value)
+    when one of those schedules takes it, and the wanted values add up to at most the bound (an
+    order two agents want counts once there, twice in the bound). At each order's full value no
+    schedule gains, so nothing is wanted and the bound is the orders' total value."""
+    _, ap = _menu(150, 50, 3)
+    data = provider_data(ap, SPEED)
+    c = ap.levels[0].coef
+    value_of = np.zeros(ap.n_groups)
+    np.maximum.at(value_of, ap.job_group[ap.arc_job], c)
+    bound, wanted = schedule_bound_and_wanted(ap, data, np.zeros(ap.n_groups))
+    assert bound == schedule_bound(ap, data, np.zeros(ap.n_groups))
+    on = wanted > 0
+    assert on.sum() > 10
+    assert np.array_equal(wanted[on], value_of[on])
+    assert wanted.sum() <= bound + 1e-9
+    val, take = elementary_schedules(data, np.asarray(c, np.float64))
+    assert set(np.flatnonzero(on).tolist()) == set(data.group[take].tolist())
+    assert wanted.sum() >= val.max() - 1e-9  # the best agent's orders are all wanted
+    full, none = schedule_bound_and_wanted(ap, data, value_of)
+    assert not none.any()
+    assert full == value_of.sum()
+
+
+def test_bound_job_sends_the_wanted_orders_without_waiting() -> None:
+    _, ap = _menu(120, 40, 11)
+    bounds, wanted = menu_bounds_and_wanted(ap, SPEED)
+    assert wanted is not None and wanted.any()
+    job = BoundJob(ap, SPEED)
+    got = None
+    for _ in range(600):  # polled, as the search does between parts
+        got = job.wanted()
+        if got is not None:
+            break
+        time.sleep(0.05)
+    assert got is not None and np.array_equal(got, wanted)
+    assert job.result() == bounds
+    stopped = BoundJob(ap, SPEED)
+    stopped.cancel()
+    assert stopped.wanted() is None  # nothing was sent, and nothing is computed without being asked
+    assert stopped.result() == bounds
+    got = stopped.wanted()
+    assert got is not None and np.array_equal(got, wanted)
+
+
+def test_menu_search_starts_parts_from_the_wanted_orders(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The menu's search path gives the LNS the wanted orders of the bound's process."""
+    from vmatch.menu import engine
+
+    problem, _ = menu_to_problem(generate_menu(300, 90, seed=2))
+    real, seen = engine.solve_lns, []
+
+    def spy(ap, **kw):  # type: ignore[no-untyped-def]
+        sol = real(ap, **kw)
+        seen.append((ap, kw["group_lp"]))
+        return sol
+
+    monkeypatch.setattr(engine, "solve_lns", spy)
+    engine.solve_problem(problem, time_limit=4, method="lns", workers=2)
+    ((ap, group_lp),) = seen
+    got = None
+    for _ in range(600):
+        got = group_lp()
+        if got is not None:
+            break
+        time.sleep(0.05)
+    _, wanted = menu_bounds_and_wanted(ap, problem.settings.travel_speed_kmh)
+    assert got is not None and wanted is not None and np.array_equal(got, wanted)
 
 
 def test_menu_search_path_keeps_the_rules_and_its_bound_holds() -> None:

@@ -47,7 +47,17 @@ from vmatch.solve import level_bounds
 from vmatch.solvers.lagrange import flow_prices
 from vmatch.solvers.lp import rounded_bound
 
-__all__ = ["BoundJob", "arc_data", "menu_bounds", "menu_shaped", "persons", "provider_data", "schedule_bound"]
+__all__ = [
+    "BoundJob",
+    "arc_data",
+    "menu_bounds",
+    "menu_bounds_and_wanted",
+    "menu_shaped",
+    "persons",
+    "provider_data",
+    "schedule_bound",
+    "schedule_bound_and_wanted",
+]
 
 log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
@@ -128,11 +138,23 @@ def schedule_bound(ap: ArcProblem, data: ArcData, prices: F64, level: int = 0, m
     ``data`` (:func:`arc_data`, per offer or per provider), rounded down to the level's integers;
     ``max_depth``: of :func:`~vmatch.menu.elementary.elementary_schedules` (less work, a weaker
     bound)."""
+    return schedule_bound_and_wanted(ap, data, prices, level, max_depth)[0]
+
+
+def schedule_bound_and_wanted(
+    ap: ArcProblem, data: ArcData, prices: F64, level: int = 0, max_depth: int = 12
+) -> tuple[float, F64]:
+    """:func:`schedule_bound`, and per group (order) the level's value of an arc to it in some
+    agent's best schedule at ``prices`` (0 when no agent's schedule takes it): the orders the
+    agents want at those prices, which the search starts its parts from when it does not serve
+    them (:func:`vmatch.solvers.lns.solve_lns`' ``group_lp``)."""
     lv = ap.levels[level]
     c = np.asarray(lv.coef, np.float64)
     p = np.maximum(np.asarray(prices, np.float64), 0.0)
-    val, _ = elementary_schedules(data, c - p[data.group], max_depth=max_depth)
-    return rounded_bound(lv, float(p.sum() + val.sum()), 1e-7)
+    val, take = elementary_schedules(data, c - p[data.group], max_depth=max_depth)
+    wanted = np.zeros(ap.n_groups)
+    np.maximum.at(wanted, data.group[take], c[take])
+    return rounded_bound(lv, float(p.sum() + val.sum()), 1e-7), wanted
 
 
 def provider_data(ap: ArcProblem, speed_kmh: float) -> ArcData:
@@ -146,22 +168,31 @@ def menu_bounds(ap: ArcProblem, speed_kmh: float, data: ArcData | None = None) -
     on menus) with the first level bounded by :func:`schedule_bound` per provider at the min-cost
     flow's order prices, when ``ap`` is menu-shaped (``data``: :func:`provider_data` of ``ap`` when
     already built)."""
+    return menu_bounds_and_wanted(ap, speed_kmh, data)[0]
+
+
+def menu_bounds_and_wanted(
+    ap: ArcProblem, speed_kmh: float, data: ArcData | None = None
+) -> tuple[tuple[float, ...], F64 | None]:
+    """:func:`menu_bounds`, and the orders the providers want at the flow's prices
+    (:func:`schedule_bound_and_wanted`; None when ``ap`` is not menu-shaped)."""
     if not ap.levels or not menu_shaped(ap) or ap.n_arcs == 0:
-        return level_bounds(ap)
+        return level_bounds(ap), None
     t0 = time.perf_counter()
     out = list(level_bounds(ap, flow=False))
     fb, prices, _ = flow_prices(ap, 0)
     group_price = np.zeros(ap.n_groups)
     np.maximum.at(group_price, ap.job_group, prices.head)
-    own = schedule_bound(ap, data if data is not None else provider_data(ap, speed_kmh), group_price, max_depth=DEPTH)
+    data = data if data is not None else provider_data(ap, speed_kmh)
+    own, wanted = schedule_bound_and_wanted(ap, data, group_price, max_depth=DEPTH)
     out[0] = min(out[0], fb, own)
     log.info("menu bounds: flow %.6g, schedules %.6g in %.2fs", fb, own, time.perf_counter() - t0)
-    return tuple(out)
+    return tuple(out), wanted
 
 
 def _child(conn: Connection, ap: ArcProblem, speed_kmh: float) -> None:  # pragma: no cover - in a child process
     try:
-        conn.send(menu_bounds(ap, speed_kmh))
+        conn.send(menu_bounds_and_wanted(ap, speed_kmh))
     except BaseException as exc:  # reported to the parent, which falls back
         conn.send(exc)
     finally:
@@ -176,6 +207,7 @@ class BoundJob:
     def __init__(self, ap: ArcProblem, speed_kmh: float) -> None:
         self.ap, self.speed = ap, speed_kmh
         self._value: tuple[float, ...] | None = None
+        self._wanted: F64 | None = None
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
         if "fork" in mp.get_all_start_methods():
@@ -193,23 +225,43 @@ class BoundJob:
             self._proc.join()
             self._proc = None
 
+    def _receive(self, wait: float) -> None:
+        """Take the process's answer when it comes within ``wait`` seconds (computed here if the
+        process failed, and ``wait`` was not zero)."""
+        got: object = None
+        if self._conn is not None and self._proc is not None:  # (cancelled: computed here)
+            try:
+                if not self._conn.poll(wait):
+                    if wait == 0.0:
+                        return
+                else:
+                    got = self._conn.recv()
+            except (EOFError, OSError):
+                got = None
+            self._proc.join(timeout=1.0)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join()
+            self._conn.close()
+            self._conn = None
+        if isinstance(got, tuple):
+            self._value, self._wanted = got
+        elif wait > 0.0 or got is not None:
+            if got is not None:
+                log.warning("menu bounds in a child process failed (%r); computing them here", got)
+            self._value, self._wanted = menu_bounds_and_wanted(self.ap, self.speed)
+
+    def wanted(self) -> F64 | None:
+        """The orders the providers want at the flow's prices
+        (:func:`schedule_bound_and_wanted`) once the process has sent them, else None (does not
+        wait)."""
+        if self._value is None and self._conn is not None:
+            self._receive(0.0)
+        return self._wanted
+
     def result(self) -> tuple[float, ...]:
         """The bounds (waits for the process; computes them here if it failed)."""
         if self._value is None:
-            got: object = None
-            if self._conn is not None and self._proc is not None:  # (cancelled: computed here)
-                try:
-                    got = self._conn.recv() if self._conn.poll(WAIT) else None
-                except EOFError:
-                    got = None
-                self._proc.join(timeout=1.0)
-                if self._proc.is_alive():
-                    self._proc.kill()
-                    self._proc.join()
-            if isinstance(got, tuple):
-                self._value = got
-            else:
-                if got is not None:
-                    log.warning("menu bounds in a child process failed (%r); computing them here", got)
-                self._value = menu_bounds(self.ap, self.speed)
+            self._receive(WAIT)
+        assert self._value is not None
         return self._value

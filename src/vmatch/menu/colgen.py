@@ -168,6 +168,36 @@ class Master:
         k = self.n_agents + self.n_groups
         return float(obj @ x), duals[: self.n_agents], duals[self.n_agents : k], duals[k:], x
 
+    def floor(self, time_limit: float = 120.0) -> float:
+        """A value the whole master LP (every schedule, not only the columns here) reaches: the
+        master over these columns solved tightly, its solution made feasible (each row over its
+        right-hand side scales its columns down, which only lowers the other rows). No bound of
+        this decomposition (:func:`column_generation`'s, or any Lagrangian one at any prices)
+        can be below it, since each is at least the whole master's optimum."""
+        n = len(self.col_agent)
+        if n == 0:
+            return 0.0
+        tol, self.tolerance = self.tolerance, 1e-7
+        try:
+            _, _, _, _, x = self.solve(time_limit)
+        finally:
+            self.tolerance = tol
+        lens = np.fromiter((len(g) for g in self._groups), np.int64, n)
+        rows = np.concatenate([np.asarray(self.col_agent, np.int64), self.n_agents + np.concatenate(self._groups)])
+        cols = np.concatenate([np.arange(n), np.repeat(np.arange(n), lens)])
+        a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(self.n_agents + self.n_groups, n))
+        rhs = np.ones(self.n_agents + self.n_groups)
+        if self.rows is not None and self._extra:
+            a = sp.vstack([a, sp.vstack(self._extra).T]).tocsr()
+            rhs = np.concatenate([rhs, self.rhs])
+        x = np.clip(x, 0.0, 1.0)
+        for r in np.flatnonzero(a @ x > rhs).tolist():
+            cj, cv = a.indices[a.indptr[r] : a.indptr[r + 1]], a.data[a.indptr[r] : a.indptr[r + 1]]
+            act = float(cv @ x[cj])
+            if act > rhs[r]:
+                x[cj] *= max(0.0, rhs[r]) / act
+        return float(np.asarray(self.col_value) @ x)
+
 
 @dataclass
 class ColumnResult:
@@ -243,6 +273,7 @@ def column_generation(
     prices: F64 | None = None,
     by_person: bool = False,
     on_round: Callable[[ColumnResult], None] | None = None,
+    max_depth: int = 12,
 ) -> ColumnResult:
     """Column generation for level ``level`` of a menu-shaped ``ap`` (see the module docstring)
     until ``deadline`` (``time.perf_counter()``) or convergence.
@@ -253,7 +284,8 @@ def column_generation(
     price of the orders the agents just took to 90 % of their value and prices the agents that
     took them again: the schedules they would turn to next join the master in the same round (a
     price-discovery shortcut; the bound comes from the master's own duals only). ``on_round``
-    sees the result after every round.
+    sees the result after every round; ``max_depth`` is the programme's (fewer splits of repeated
+    orders: cheaper rounds, a weaker bound per round).
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
@@ -269,7 +301,7 @@ def column_generation(
     tl = data.timeline()
     out = ColumnResult(math.inf, 0.0, np.zeros(ap.n_groups), master, np.zeros(0))
     if prices is not None:
-        val, take = elementary_schedules(data, c - prices[g], tl)
+        val, take = elementary_schedules(data, c - prices[g], tl, max_depth=max_depth)
         out.bound, out.prices = float(prices.sum() + val.sum()), prices.copy()
         _add(master, data, c, take, every)
         log.info("colgen: bound %.6g at the first prices, %d columns", out.bound, len(master))
@@ -284,7 +316,9 @@ def column_generation(
         red_w = c - lam[g] - rows.T @ pi  # each arc's weight with every row priced
         const = float(lam.sum() + pi @ rhs)
         # far above the master (early rounds), the repeats are not worth removing
-        val, take = elementary_schedules(data, red_w, tl, cutoff=min(out.bound, 1.1 * value) - const)
+        val, take = elementary_schedules(
+            data, red_w, tl, cutoff=min(out.bound, 1.1 * value) - const, max_depth=max_depth
+        )
         bound = const + float(val.sum())
         if bound < out.bound:
             out.bound, out.prices = bound, lam.copy()
