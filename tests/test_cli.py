@@ -177,6 +177,82 @@ def test_menu_generate_and_solve_both_modes(tmp_path: Path) -> None:
     assert r.returncode == 2 and "vmatch menu" in r.stderr
 
 
+def test_menu_replan_and_verify(tmp_path: Path) -> None:
+    """``vmatch replan`` on a menu reads the menu solution of ``vmatch menu``; events name offers
+    and orders; the new plan keeps the accepted pair, never re-uses the declined one, reports the
+    cancelled order and verifies, and ``vmatch verify`` on a menu catches a broken plan."""
+    f, sol = tmp_path / "menu.json", tmp_path / "welfare.json"
+    assert (
+        vmatch("-q", "generate", "menu", "--orders", "120", "--offers", "40", "--seed", "1", "--out", str(f)).returncode
+        == 0
+    )
+    r = vmatch("-q", "menu", str(f), "--time-limit", "5", "--out", str(sol))
+    assert r.returncode == 0, r.stderr
+    prev = json.loads(sol.read_text())["assignments"]
+    assert len(prev) >= 10
+    declined, accepted, cancelled = prev[0], prev[1], prev[2]["order"]
+    ev = tmp_path / "events.json"
+    ev.write_text(
+        json.dumps(
+            {
+                "declined": [[declined["offer"], declined["order"]]],
+                "accepted": [[accepted["offer"], accepted["order"]]],
+                "cancelled": [cancelled],
+            }
+        )
+    )
+    new = tmp_path / "new.json"
+    r = vmatch("-q", "replan", str(f), str(sol), str(ev), "--time-limit", "5", "--out", str(new))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(new.read_text())
+    got = {(a["offer"], a["order"]) for a in doc["assignments"]}
+    assert (declined["offer"], declined["order"]) not in got
+    assert (accepted["offer"], accepted["order"]) in got
+    assert cancelled not in {o for _, o in got} and doc["unserved"][cancelled] == {"cancelled": 1}
+    ch = doc["stats"]["changes"]
+    assert ch["kept"] >= len(prev) - 3 and ch["removed"] >= 2  # the declined pair and the cancelled order
+    assert "changes" in r.stdout
+    r = vmatch("-q", "verify", str(f), str(new))
+    assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stdout
+    # a plan that serves one order twice, the second time through an offer of another item
+    bad = json.loads(sol.read_text())
+    twice = dict(bad["assignments"][0])
+    other = next(a for a in bad["assignments"] if a["offer"] != twice["offer"])
+    twice["offer"], twice["provider"] = other["offer"], other["provider"]
+    bad["assignments"].append(twice)
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(bad))
+    r = vmatch("-q", "verify", str(f), str(broken))
+    assert r.returncode == 1 and f"menu: order {twice['order']!r}: served 2 times" in r.stdout, r.stdout
+    # refusals name the field
+    ev.write_text(
+        json.dumps(
+            {
+                "added": [
+                    {
+                        "id": "t1",
+                        "location": [30.6, 114.3],
+                        "window": ["2026-12-05T09:00+08:00", "2026-12-05T11:00+08:00"],
+                        "duration": 60,
+                    }
+                ]
+            }
+        )
+    )
+    r = vmatch("-q", "replan", str(f), str(sol), str(ev))
+    assert r.returncode == 2 and "field 'added'" in r.stderr
+    bad = json.loads(sol.read_text())
+    bad["assignments"][0]["offer"] = "nobody"
+    broken.write_text(json.dumps(bad))
+    r = vmatch("-q", "verify", str(f), str(broken))
+    assert r.returncode == 2 and "assignments[0].offer" in r.stderr and "nobody" in r.stderr, r.stderr
+    bad = json.loads(sol.read_text())
+    bad["assignments"][0]["provider"] = "someone"
+    broken.write_text(json.dumps(bad))
+    r = vmatch("-q", "verify", str(f), str(broken))
+    assert r.returncode == 2 and "assignments[0].provider" in r.stderr, r.stderr
+
+
 def test_replan_after_a_decline(problem_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.json"
     assert vmatch("-q", "solve", str(problem_file), "--time-limit", "5", "--out", str(out)).returncode == 0

@@ -154,6 +154,23 @@ def _verify(a: argparse.Namespace) -> int:
         pres = loads_pairing_result(a.solution.read_text(encoding="utf-8"), pp)
         bad = verify_pairing(pp, pres)
         n = len(pres.pairs)
+    elif _has_section(a.problem, "menu"):
+        from vmatch.io.menu_json import read_menu_plan, read_menu_problem
+        from vmatch.menu import check_menu, menu_to_problem
+        from vmatch.menu.people import person_violations
+        from vmatch.menu.solve import from_dispatch
+
+        mp = read_menu_problem(a.problem)
+        p, mapping = menu_to_problem(mp)
+        r = read_menu_plan(a.solution, p, mapping.provider)
+        lines = [f"{x.rule}: {x.message}" for x in verify(p, r)]
+        lines += [f"same person: {x}" for x in person_violations(p, r)]
+        lines += [f"menu: {x}" for x in check_menu(mp, from_dispatch(mp, p, mapping, r, "welfare"))]
+        print(
+            "\n".join(lines)
+            + (f"\n{len(lines)} violation(s)" if lines else f"ok: {len(r.assignments)} orders dispatched, no violation")
+        )
+        return 1 if lines else 0
     else:
         p = read_problem(a.problem)
         r = read_solution(a.solution, p)
@@ -232,11 +249,44 @@ def _replan(a: argparse.Namespace) -> int:
     from vmatch.io.menu_json import read_events
     from vmatch.replan import apply_events, replan
 
+    if _has_section(a.problem, "menu"):
+        return _replan_menu(a)
     p = read_problem(a.problem)
     prev = read_solution(a.previous, p)
     ev = read_events(a.events)
     r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
     _emit(dumps_solution(r, apply_events(p, **ev)), a.out, f"{r.summary()}\nchanges     {r.stats.get('changes', {})}")
+    return 0
+
+
+def _replan_menu(a: argparse.Namespace) -> int:
+    """``vmatch replan`` on a menu: the previous plan is a menu solution (``vmatch menu --out``),
+    the events name offers and orders, and the new plan is written as a menu solution."""
+    from vmatch.io.menu_json import read_events, read_menu_plan, read_menu_problem
+    from vmatch.menu import menu_result_to_dict, menu_to_problem
+    from vmatch.menu.solve import from_dispatch
+    from vmatch.replan import apply_events, replan
+
+    mp = read_menu_problem(a.problem)
+    p, mapping = menu_to_problem(mp)
+    prev = read_menu_plan(a.previous, p, mapping.provider)
+    ev = read_events(a.events)
+    if ev["added"]:
+        raise ModelError(
+            "replan: field 'added' is not taken for a menu (new orders join the menu document; "
+            "run vmatch menu on it, or vmatch.replan with the compiled problem)"
+        )
+    r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
+    mr = from_dispatch(mp, apply_events(p, **ev), mapping, r, "welfare")
+    d = menu_result_to_dict(mr)
+    for oid in ev["cancelled"]:  # cancelled orders stay in the menu: reported, not dropped
+        d["unserved"][oid] = {"cancelled": 1}
+    _emit(
+        json.dumps(d, indent=1) + "\n",
+        a.out,
+        f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served\n"
+        f"changes     {r.stats.get('changes', {})}",
+    )
     return 0
 
 

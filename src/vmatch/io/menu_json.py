@@ -34,6 +34,7 @@ from vmatch.io._json_text import parse_json
 from vmatch.io._json_util import (
     Ctx,
     as_date,
+    as_datetime,
     as_int,
     as_list,
     as_location,
@@ -50,17 +51,20 @@ from vmatch.io._json_write import problem_to_dict
 from vmatch.io.json_format import MAX_BYTES, _dumps, _guard, _read, _write, problem_from_dict
 from vmatch.menu.model import Offer, Order, Rating, ServiceItem
 from vmatch.menu.problem import MenuProblem
-from vmatch.menu.result import MenuResult, menu_result_to_dict
+from vmatch.menu.result import MENU_SOLUTION_FORMAT, REASON_NAMES, MenuResult, menu_result_to_dict
 from vmatch.model import MAX_LEVEL, Problem, Task
+from vmatch.result import Assignment, Result, Shortfall, Status
 
 __all__ = [
     "MENU_FIELDS",
     "dumps_menu_problem",
     "loads_menu_problem",
+    "menu_plan_from_dict",
     "menu_problem_from_dict",
     "menu_problem_to_dict",
     "menu_result_to_dict",
     "read_events",
+    "read_menu_plan",
     "read_menu_problem",
     "write_menu_problem",
     "write_menu_solution",
@@ -76,6 +80,8 @@ MENU_FIELDS: dict[str, tuple[str, ...]] = {
     "order": ("id", "requester", "item", "window", "location", "priority", "ranked_providers", "refused_providers"),
     "rating": ("order", "provider", "stars", "date"),
     "events": ("accepted", "declined", "withdrawn", "cancelled", "added"),
+    "solution": ("format", "mode", "status", "objective", "assignments", "unserved", "breakdown", "stats"),
+    "assignment": ("order", "provider", "offer", "start", "crew"),
 }
 """Field names accepted per kind of menu object."""
 
@@ -308,6 +314,75 @@ def write_menu_problem(mp: MenuProblem, path_or_file: PathOrFile) -> None:
 def write_menu_solution(result: MenuResult, path_or_file: PathOrFile) -> None:
     """Write a ``vmatch-menu-solution/1`` document to a path or an open file."""
     _write(_dumps(menu_result_to_dict(result)) + "\n", path_or_file)
+
+
+def menu_plan_from_dict(d: object, problem: Problem, provider: Mapping[str, str] | None = None) -> Result:
+    """A parsed ``vmatch-menu-solution/1`` document as the plan it describes on the compiled
+    ``problem`` (:func:`vmatch.menu.menu_to_problem` of the same menu): each assignment is its
+    offer (a volunteer there) on its order (a task) from its start, and each unserved order a
+    shortfall of its whole head-count with its reasons under their dispatch names. This is the
+    ``previous_result`` of :func:`vmatch.replan` on a menu. ``provider`` (offer id -> provider id,
+    :class:`vmatch.menu.compile.MenuMapping`'s) checks each assignment's provider too.
+
+    Raises
+    ------
+    FormatError
+        One line naming the field, for any deviation from the format, an offer or order the
+        problem does not know, or a provider that does not make the offer.
+    """
+    with _guard("solution"):
+        ctx = Ctx("solution")
+        m = as_obj(ctx, "(document)", d)
+        if m.get("format") != MENU_SOLUTION_FORMAT:
+            hint = " (a dispatch solution: use the dispatch problem)" if m.get("format") == "vmatch-solution/1" else ""
+            ctx.fail("format", f"must be {MENU_SOLUTION_FORMAT!r}, got {m.get('format')!r}{hint}")
+        check_keys(ctx, m, MENU_FIELDS["solution"])
+        names = [x.value for x in Status]
+        if m.get("status") not in names:
+            ctx.fail("status", f"must be one of {', '.join(names)}, got {m.get('status')!r}")
+        offers = {v.id: v for v in problem.volunteers}
+        tasks = {t.id: t for t in problem.tasks}
+        provider = provider or {}
+        out = []
+        for n, x in enumerate(as_list(ctx, "assignments", m.get("assignments", []))):
+            fld = f"assignments[{n}]"
+            a = as_obj(ctx, fld, x)
+            check_keys(ctx, a, MENU_FIELDS["assignment"], prefix=f"{fld}.")
+            for key in ("order", "offer", "start"):
+                if key not in a:
+                    ctx.fail(f"{fld}.{key}", "is missing (required)")
+            oid, tid = as_str(ctx, f"{fld}.offer", a["offer"]), as_str(ctx, f"{fld}.order", a["order"])
+            if oid not in offers:
+                ctx.fail(f"{fld}.offer", f"names unknown offer {oid!r}")
+            if tid not in tasks:
+                ctx.fail(f"{fld}.order", f"names unknown order {tid!r}")
+            if "provider" in a and oid in provider and as_str(ctx, f"{fld}.provider", a["provider"]) != provider[oid]:
+                ctx.fail(f"{fld}.provider", f"is {a['provider']!r}, but offer {oid!r} is made by {provider[oid]!r}")
+            out.append(Assignment(oid, tid, as_datetime(ctx, f"{fld}.start", a["start"])))
+        back = {v: k for k, v in REASON_NAMES.items()}
+        short = {}
+        for tid, why in as_obj(ctx, "unserved", m.get("unserved", {})).items():
+            if tid not in tasks:
+                ctx.fail("unserved", f"names unknown order {tid!r}")
+            r = as_obj(ctx, f"unserved.{tid}", why)
+            reasons = {back.get(k, k): as_int(ctx, f"unserved.{tid}.{k}", v, 0) for k, v in r.items()}
+            short[tid] = Shortfall(tid, tasks[tid].headcount, reasons)
+        return Result(
+            status=Status(m["status"]), assignments=tuple(sorted(out, key=lambda a: a.task)), unassigned=short
+        )
+
+
+def read_menu_plan(
+    path_or_file: PathOrFile,
+    problem: Problem,
+    provider: Mapping[str, str] | None = None,
+    *,
+    max_bytes: int = MAX_BYTES,
+) -> Result:
+    """Read a ``vmatch-menu-solution/1`` document as a plan on the compiled ``problem`` (see
+    :func:`menu_plan_from_dict`)."""
+    text = _read(path_or_file, "solution", max_bytes)
+    return menu_plan_from_dict(parse_json(text, "solution", max_bytes), problem, provider)
 
 
 def _pairs(ctx: Ctx, key: str, x: object) -> tuple[tuple[str, str], ...]:

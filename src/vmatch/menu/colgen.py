@@ -22,7 +22,9 @@ master holds the schedules that compete for each order), so the bound pays only 
 rounds: at 20,000 x 5,000, per offer 25,180 after about 20 s and 25,164 at convergence (the
 provider's offers relaxed: above :func:`vmatch.menu.bounds.menu_bounds`' 25,094 at the flow's
 prices); per provider 25,075 after 40 s, still falling (master 24,680). A building block for
-longer runs; :func:`vmatch.menu.solve_problem` does not use it.
+longer runs; :func:`vmatch.menu.solve_problem` does not use it. :meth:`Master.floor` tells how
+low any bound of this decomposition can go (24,747.7 there after 305 s: every bound from
+providers' schedules, at any prices, is at least that).
 
 Examples
 --------

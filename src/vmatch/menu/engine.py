@@ -154,7 +154,8 @@ def solve_problem(
     A fresh menu round (no ``hint``) on the search path starts from the greedy construction
     improved by best responses and steal moves (:func:`vmatch.menu.steal.respond_and_steal`) and
     reports the providers' schedule bound (:func:`vmatch.menu.bounds.menu_bounds`, computed in a
-    process of its own meanwhile).
+    process of its own meanwhile); the search's parts start mostly from the orders the providers'
+    best schedules want at the bound's prices and the plan does not serve (``BoundJob.wanted``).
 
     Raises
     ------
