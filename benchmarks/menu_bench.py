@@ -79,7 +79,7 @@ def colgen(ap: Any, speed: float, seconds: float) -> dict[str, Any]:
         "colgen_master": round(cg.master_value, 1),
         "colgen_master_floor": round(floor, 1),
         # a coverage below this is more than 0.5 % under every bound this decomposition can give
-        "coverage_needed_for_half_percent": round(floor / 1.005, 1),
+        "coverage_needed_for_half_percent": round(0.995 * floor, 1),  # gap = (bound - value) / bound
         "colgen_rounds": cg.rounds,
         "colgen_columns": len(cg.master),
     }
