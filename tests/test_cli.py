@@ -182,8 +182,9 @@ def test_menu_replan_and_verify(tmp_path: Path) -> None:
     and orders; the new plan keeps the accepted pair, never re-uses the declined one, reports the
     cancelled order and verifies, and ``vmatch verify`` on a menu catches a broken plan."""
     f, sol = tmp_path / "menu.json", tmp_path / "welfare.json"
+    # 200 orders: above replan's LOCAL_ABOVE, so the local re-plan (with the shared-person rows) runs
     assert (
-        vmatch("-q", "generate", "menu", "--orders", "120", "--offers", "40", "--seed", "1", "--out", str(f)).returncode
+        vmatch("-q", "generate", "menu", "--orders", "200", "--offers", "60", "--seed", "1", "--out", str(f)).returncode
         == 0
     )
     r = vmatch("-q", "menu", str(f), "--time-limit", "5", "--out", str(sol))
