@@ -20,6 +20,7 @@ from vmatch.geo import haversine_km, travel_minutes
 from vmatch.menu.bounds import (
     BoundJob,
     arc_data,
+    colgen_bound,
     menu_bounds,
     menu_bounds_and_wanted,
     menu_shaped,
@@ -28,7 +29,7 @@ from vmatch.menu.bounds import (
     schedule_bound,
     schedule_bound_and_wanted,
 )
-from vmatch.menu.colgen import column_generation
+from vmatch.menu.colgen import FINAL, column_generation
 from vmatch.menu.compile import menu_to_problem
 from vmatch.menu.elementary import ArcData, elementary_schedules
 from vmatch.menu.people import compile_people
@@ -160,6 +161,7 @@ def test_column_generation_bounds_the_optimum_per_offer_and_per_person() -> None
             ap, data, np.zeros(ap.n_arcs, bool), deadline=time.perf_counter() + 20, by_person=by_person
         )
         assert opt.values[0] <= cg.bound  # the flow bound may be smaller when few rounds fit
+        assert cg.master.tolerance == FINAL  # converged (long before the deadline) at the final tolerance
         # the whole master reaches its floor: between the columns' best packing and the bound
         floor = cg.master.floor(30)
         assert floor <= cg.bound + 1e-6
@@ -228,6 +230,34 @@ def test_bound_job_sends_the_wanted_orders_without_waiting() -> None:
     assert stopped.result() == bounds
     got = stopped.wanted()
     assert got is not None and np.array_equal(got, wanted)
+
+
+def test_bound_job_goes_on_with_column_generation_on_long_runs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With ``until`` far enough, the process sends the column generation's better bounds after
+    the first ones; without the time for it, only the first; asked early, the bound so far."""
+    import vmatch.menu.bounds as bounds_mod
+
+    _, ap = _menu(600, 150, 1)
+    first = menu_bounds(ap, SPEED)
+    better = colgen_bound(ap, SPEED, time.perf_counter() + 20)
+    assert better < first[0]  # 523 against 525 on this menu
+    monkeypatch.setattr(bounds_mod, "COLGEN_SECONDS", 0.0)  # (the process is forked: it sees this)
+    job = BoundJob(ap, SPEED, until=time.perf_counter() + 6)
+    for _ in range(600):
+        if job.wanted() is not None:
+            break
+        time.sleep(0.05)
+    assert job.wanted() is not None
+    time.sleep(7)
+    got = job.result()
+    assert got[0] == better and got[1:] == first[1:]
+    early = BoundJob(ap, SPEED, until=time.perf_counter() + 600)
+    assert better <= early.result()[0] <= first[0]  # whatever was sent when asked; the process stops
+    assert early._proc is None or not early._proc.is_alive()
+    monkeypatch.setattr(bounds_mod, "COLGEN_SECONDS", 60.0)
+    short = BoundJob(ap, SPEED, until=time.perf_counter() + 6)
+    time.sleep(2)
+    assert short.result() == first
 
 
 def test_menu_search_starts_parts_from_the_wanted_orders(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -156,6 +156,9 @@ def solve_problem(
     reports the providers' schedule bound (:func:`vmatch.menu.bounds.menu_bounds`, computed in a
     process of its own meanwhile); the search's parts start mostly from the orders the providers'
     best schedules want at the bound's prices and the plan does not serve (``BoundJob.wanted``).
+    With two minutes or more of search, that process goes on with column generation over the
+    providers' schedules and the bound reported is the best it reached
+    (:func:`vmatch.menu.bounds.colgen_bound`).
 
     Raises
     ------
@@ -177,7 +180,8 @@ def solve_problem(
     menu_lns = menu_shaped(ap) and (method == "lns" or (method == "auto" and ap.n_arcs > FULL_MODEL_ARCS))
     # a fresh menu round: the bound is computed beside the construction (a process of its own, on
     # the core the construction leaves free); re-planning keeps the plain bounds
-    bounds = BoundJob(ap, speed) if menu_lns and not hint else None
+    # (a long run: it goes on with column generation until the search ends, see BoundJob)
+    bounds = BoundJob(ap, speed, until=t0 + 0.95 * time_limit) if menu_lns and not hint else None
     if start is None:
         built = greedy(ap)
         start = built if _pins_hold(ap, built) else None
