@@ -56,18 +56,13 @@ def colgen(ap: Any, speed: float, seconds: float) -> dict[str, Any]:
     """Column generation per provider from the flow's order prices, for ``seconds``."""
     import dataclasses
 
-    import numpy as np
-
-    from vmatch.menu.bounds import provider_data
+    from vmatch.menu.bounds import flow_group_prices, provider_data
     from vmatch.menu.colgen import column_generation
     from vmatch.solvers.greedy import greedy
-    from vmatch.solvers.lagrange import flow_prices
 
     t = time.perf_counter()
     ap1 = dataclasses.replace(ap, levels=ap.levels[:1])
-    _, prices, _ = flow_prices(ap1)
-    lam = np.zeros(ap1.n_groups)
-    np.maximum.at(lam, ap1.job_group, prices.head)
+    _, lam = flow_group_prices(ap1)
     cg = column_generation(
         ap1, provider_data(ap1, speed), greedy(ap1), deadline=t + seconds, prices=lam, by_person=True
     )
@@ -79,7 +74,8 @@ def colgen(ap: Any, speed: float, seconds: float) -> dict[str, Any]:
         "colgen_master": round(cg.master_value, 1),
         "colgen_master_floor": round(floor, 1),
         # a coverage below this is more than 0.5 % under every bound this decomposition can give
-        "coverage_needed_for_half_percent": round(0.995 * floor, 1),  # gap = (bound - value) / bound
+        # (integer coefficients: a bound rounds down to floor(floor) at best; gap = (bound - value) / bound)
+        "coverage_needed_for_half_percent": round(0.995 * math.floor(floor), 1),
         "colgen_rounds": cg.rounds,
         "colgen_columns": len(cg.master),
     }

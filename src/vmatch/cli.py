@@ -18,10 +18,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vmatch import __version__
 from vmatch.errors import InfeasibleError, ModelError
+
+if TYPE_CHECKING:
+    from vmatch.menu import MenuMapping, MenuProblem
+    from vmatch.model import Problem
+    from vmatch.result import Result
 
 __all__ = ["main"]
 
@@ -155,14 +160,11 @@ def _verify(a: argparse.Namespace) -> int:
         bad = verify_pairing(pp, pres)
         n = len(pres.pairs)
     elif _has_section(a.problem, "menu"):
-        from vmatch.io.menu_json import read_menu_plan, read_menu_problem
-        from vmatch.menu import check_menu, menu_to_problem
+        from vmatch.menu import check_menu
         from vmatch.menu.people import person_violations
         from vmatch.menu.solve import from_dispatch
 
-        mp = read_menu_problem(a.problem)
-        p, mapping = menu_to_problem(mp)
-        r = read_menu_plan(a.solution, p, mapping.provider)
+        mp, p, mapping, r = _menu_plan(a.problem, a.solution)
         lines = [f"{x.rule}: {x.message}" for x in verify(p, r)]
         lines += [f"same person: {x}" for x in person_violations(p, r)]
         lines += [f"menu: {x}" for x in check_menu(mp, from_dispatch(mp, p, mapping, r, "welfare"))]
@@ -259,17 +261,26 @@ def _replan(a: argparse.Namespace) -> int:
     return 0
 
 
+def _menu_plan(problem: Path, solution: Path) -> tuple[MenuProblem, Problem, MenuMapping, Result]:
+    """A menu document, its compiled problem and mapping, and a menu solution read as a plan on
+    that problem."""
+    from vmatch.io.menu_json import read_menu_plan, read_menu_problem
+    from vmatch.menu import menu_to_problem
+
+    mp = read_menu_problem(problem)
+    p, mapping = menu_to_problem(mp)
+    return mp, p, mapping, read_menu_plan(solution, p, mapping.provider)
+
+
 def _replan_menu(a: argparse.Namespace) -> int:
     """``vmatch replan`` on a menu: the previous plan is a menu solution (``vmatch menu --out``),
     the events name offers and orders, and the new plan is written as a menu solution."""
-    from vmatch.io.menu_json import read_events, read_menu_plan, read_menu_problem
-    from vmatch.menu import menu_result_to_dict, menu_to_problem
+    from vmatch.io.menu_json import read_events
+    from vmatch.menu import menu_result_to_dict
     from vmatch.menu.solve import from_dispatch
     from vmatch.replan import apply_events, replan
 
-    mp = read_menu_problem(a.problem)
-    p, mapping = menu_to_problem(mp)
-    prev = read_menu_plan(a.previous, p, mapping.provider)
+    mp, p, mapping, prev = _menu_plan(a.problem, a.previous)
     ev = read_events(a.events)
     if ev["added"]:
         raise ModelError(

@@ -52,6 +52,7 @@ __all__ = [
     "BoundJob",
     "arc_data",
     "colgen_bound",
+    "flow_group_prices",
     "menu_bounds",
     "menu_bounds_and_wanted",
     "menu_shaped",
@@ -94,6 +95,11 @@ def menu_shaped(ap: ArcProblem, level: int = 0) -> bool:
         and "job_start" in ap.meta
         and "group_lat" in ap.meta
     )
+
+
+def _scheduled(ap: ArcProblem) -> bool:
+    """True when the providers' schedules bound ``ap``'s first level (menu-shaped, with arcs)."""
+    return bool(ap.levels) and menu_shaped(ap) and ap.n_arcs > 0
 
 
 def persons(ap: ArcProblem) -> tuple[int, I64]:
@@ -177,18 +183,29 @@ def menu_bounds(ap: ArcProblem, speed_kmh: float, data: ArcData | None = None) -
     return menu_bounds_and_wanted(ap, speed_kmh, data)[0]
 
 
-def menu_bounds_and_wanted(
-    ap: ArcProblem, speed_kmh: float, data: ArcData | None = None
-) -> tuple[tuple[float, ...], F64 | None]:
-    """:func:`menu_bounds`, and the orders the providers want at the flow's prices
-    (:func:`schedule_bound_and_wanted`; None when ``ap`` is not menu-shaped)."""
-    if not ap.levels or not menu_shaped(ap) or ap.n_arcs == 0:
-        return level_bounds(ap), None
-    t0 = time.perf_counter()
-    out = list(level_bounds(ap, flow=False))
+def flow_group_prices(ap: ArcProblem) -> tuple[float, F64]:
+    """The min-cost-flow bound of the first level and its order prices, per group
+    (:func:`vmatch.solvers.lagrange.flow_prices`' head prices, the largest of a group's jobs)."""
     fb, prices, _ = flow_prices(ap, 0)
     group_price = np.zeros(ap.n_groups)
     np.maximum.at(group_price, ap.job_group, prices.head)
+    return fb, group_price
+
+
+def menu_bounds_and_wanted(
+    ap: ArcProblem,
+    speed_kmh: float,
+    data: ArcData | None = None,
+    flow: tuple[float, F64] | None = None,
+) -> tuple[tuple[float, ...], F64 | None]:
+    """:func:`menu_bounds`, and the orders the providers want at the flow's prices
+    (:func:`schedule_bound_and_wanted`; None when ``ap`` is not menu-shaped); ``flow``:
+    :func:`flow_group_prices` of ``ap`` when already computed."""
+    if not _scheduled(ap):
+        return level_bounds(ap), None
+    t0 = time.perf_counter()
+    out = list(level_bounds(ap, flow=False))
+    fb, group_price = flow if flow is not None else flow_group_prices(ap)
     data = data if data is not None else provider_data(ap, speed_kmh)
     own, wanted = schedule_bound_and_wanted(ap, data, group_price, max_depth=DEPTH)
     out[0] = min(out[0], fb, own)
@@ -197,12 +214,19 @@ def menu_bounds_and_wanted(
 
 
 def colgen_bound(
-    ap: ArcProblem, speed_kmh: float, deadline: float, on_better: Callable[[float], None] | None = None
+    ap: ArcProblem,
+    speed_kmh: float,
+    deadline: float,
+    on_better: Callable[[float], None] | None = None,
+    *,
+    data: ArcData | None = None,
+    prices: F64 | None = None,
 ) -> float:
     """The first level's bound by column generation over providers' schedules from the flow's
     order prices (:func:`vmatch.menu.colgen.column_generation`, per provider) until ``deadline``
     (``time.perf_counter()``), rounded to the level's integers; ``on_better`` sees each bound
-    that improves on the last one (after the first round at the flow's prices)."""
+    that improves on the last one (after the first round at the flow's prices). ``data``
+    (:func:`provider_data`) and ``prices`` (:func:`flow_group_prices`) when already computed."""
     import dataclasses
 
     from vmatch.menu.colgen import ColumnResult, column_generation
@@ -210,9 +234,7 @@ def colgen_bound(
 
     ap1 = dataclasses.replace(ap, levels=ap.levels[:1])
     lv = ap1.levels[0]
-    _, prices, _ = flow_prices(ap1, 0)
-    lam = np.zeros(ap1.n_groups)
-    np.maximum.at(lam, ap1.job_group, prices.head)
+    lam = prices if prices is not None else flow_group_prices(ap1)[1]
     best = [np.inf]
 
     def seen(r: ColumnResult) -> None:
@@ -222,9 +244,9 @@ def colgen_bound(
             if on_better is not None:
                 on_better(b)
 
-    cg = column_generation(
-        ap1, provider_data(ap1, speed_kmh), greedy(ap1), deadline=deadline, prices=lam, by_person=True, on_round=seen
-    )
+    if data is None:
+        data = provider_data(ap1, speed_kmh)
+    cg = column_generation(ap1, data, greedy(ap1), deadline=deadline, prices=lam, by_person=True, on_round=seen)
     return min(best[0], cg.bound)
 
 
@@ -232,10 +254,12 @@ def _child(
     conn: Connection, ap: ArcProblem, speed_kmh: float, until: float | None
 ) -> None:  # pragma: no cover - in a child process
     try:
-        first, wanted = menu_bounds_and_wanted(ap, speed_kmh)
+        flow = flow_group_prices(ap) if _scheduled(ap) else None
+        data = provider_data(ap, speed_kmh) if flow is not None else None
+        first, wanted = menu_bounds_and_wanted(ap, speed_kmh, data, flow)
         conn.send((first, wanted))
-        if until is not None and until - time.perf_counter() >= COLGEN_SECONDS:
-            colgen_bound(ap, speed_kmh, until, lambda b: conn.send(("better", b)))
+        if flow is not None and until is not None and until - time.perf_counter() >= COLGEN_SECONDS:
+            colgen_bound(ap, speed_kmh, until, lambda b: conn.send(("better", b)), data=data, prices=flow[1])
     except BaseException as exc:  # reported to the parent, which falls back
         conn.send(exc)
     finally:
@@ -266,14 +290,10 @@ class BoundJob:
 
     def cancel(self) -> None:
         """Stop the process (when its bounds are not needed)."""
-        if self._proc is not None and (self._value is None or self._conn is not None):
-            if self._proc.is_alive():
-                self._proc.kill()
-            self._proc.join()
-            self._proc = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if self._proc is not None and self._proc.is_alive() and (self._value is None or self._conn is not None):
+            self._proc.kill()
+        self._stop()
+        self._proc = None
 
     def _stop(self) -> None:
         """Close the pipe and end the process."""

@@ -132,26 +132,34 @@ class Master:
             self._extra.append((pick @ self.rows.T).tocsr())
         return added
 
+    def _matrix(self) -> tuple[sp.csc_matrix, F64]:
+        """The master's rows over its columns (agents, groups, then the other rows) and their
+        right-hand sides."""
+        n = len(self.col_agent)
+        lens = np.fromiter((len(x) for x in self._groups), np.int64, n)
+        rows = np.concatenate([np.asarray(self.col_agent, np.int64), self.n_agents + np.concatenate(self._groups)])
+        cols = np.concatenate([np.arange(n), np.repeat(np.arange(n), lens)])
+        m = self.n_agents + self.n_groups
+        a = sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, n))
+        upper = np.ones(m)
+        if self.rows is not None:
+            a = sp.vstack([a, sp.vstack(self._extra).T]).tocsc()
+            upper = np.concatenate([upper, self.rhs])
+        return a, upper
+
     def solve(self, time_limit: float = 30.0) -> tuple[float, F64, F64, F64, F64]:
         """(value, agent duals, group duals, duals of the other rows, column values); the value is
         the objective at PDLP's primal point (close to the LP optimum at the tolerance)."""
         n = len(self.col_agent)
         if n == 0:
             return 0.0, np.zeros(self.n_agents), np.zeros(self.n_groups), np.zeros(len(self.rhs)), np.zeros(0)
-        lens = np.fromiter((len(x) for x in self._groups), np.int64, n)
-        rows = np.concatenate([np.asarray(self.col_agent, np.int64), self.n_agents + np.concatenate(self._groups)])
-        cols = np.concatenate([np.arange(n), np.repeat(np.arange(n), lens)])
         obj = np.asarray(self.col_value)
-        m = self.n_agents + self.n_groups
-        a = sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, n))
-        if self.rows is not None:
-            a = sp.vstack([a, sp.vstack(self._extra).T]).tocsc()
-            m += len(self.rhs)
+        a, upper = self._matrix()
         qp = pdlp.QuadraticProgram()
         qp.objective_vector = -obj
         qp.constraint_matrix = a
-        qp.constraint_lower_bounds = np.full(m, -np.inf)
-        qp.constraint_upper_bounds = np.concatenate([np.ones(self.n_agents + self.n_groups), self.rhs])
+        qp.constraint_lower_bounds = np.full(len(upper), -np.inf)
+        qp.constraint_upper_bounds = upper
         qp.variable_lower_bounds = np.zeros(n)
         qp.variable_upper_bounds = np.ones(n)
         params = solvers_pb2.PrimalDualHybridGradientParams()
@@ -178,24 +186,17 @@ class Master:
         master over these columns solved tightly, its solution made feasible (each row over its
         right-hand side scales its columns down, which only lowers the other rows). No bound of
         this decomposition (:func:`column_generation`'s, or any Lagrangian one at any prices)
-        can be below it, since each is at least the whole master's optimum."""
-        n = len(self.col_agent)
-        if n == 0:
+        can be below it before rounding down to the level's integers, since each is at least the
+        whole master's optimum."""
+        if not self.col_agent:
             return 0.0
         tol, self.tolerance = self.tolerance, 1e-7
         try:
-            _, _, _, _, x = self.solve(time_limit)
+            x = self.solve(time_limit)[4].copy()  # (the solve keeps its own as the next warm start)
         finally:
             self.tolerance = tol
-        lens = np.fromiter((len(g) for g in self._groups), np.int64, n)
-        rows = np.concatenate([np.asarray(self.col_agent, np.int64), self.n_agents + np.concatenate(self._groups)])
-        cols = np.concatenate([np.arange(n), np.repeat(np.arange(n), lens)])
-        a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(self.n_agents + self.n_groups, n))
-        rhs = np.ones(self.n_agents + self.n_groups)
-        if self.rows is not None and self._extra:
-            a = sp.vstack([a, sp.vstack(self._extra).T]).tocsr()
-            rhs = np.concatenate([rhs, self.rhs])
-        x = np.clip(x, 0.0, 1.0)
+        a, rhs = self._matrix()
+        a = a.tocsr()
         for r in np.flatnonzero(a @ x > rhs).tolist():
             cj, cv = a.indices[a.indptr[r] : a.indptr[r + 1]], a.data[a.indptr[r] : a.indptr[r + 1]]
             act = float(cv @ x[cj])
