@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -212,7 +213,8 @@ def test_menu_replan_and_verify(tmp_path: Path) -> None:
     assert cancelled not in {o for _, o in got} and doc["unserved"][cancelled] == {"cancelled": 1}
     ch = doc["stats"]["changes"]
     assert ch["kept"] >= len(prev) - 3 and ch["removed"] >= 2  # the declined pair and the cancelled order
-    assert "changes" in r.stdout
+    line = f"changes     kept {ch['kept']}, removed {ch['removed']}, added {ch['added']}, moved {ch['moved']}"
+    assert line in r.stdout, r.stdout
     r = vmatch("-q", "verify", str(f), str(new))
     assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stdout
     # a plan that serves one order twice, the second time through an offer of another item
@@ -242,6 +244,9 @@ def test_menu_replan_and_verify(tmp_path: Path) -> None:
     )
     r = vmatch("-q", "replan", str(f), str(sol), str(ev))
     assert r.returncode == 2 and "field 'added'" in r.stderr
+    ev.write_text(json.dumps({"declined": [["of99", "or00001"]]}))
+    r = vmatch("-q", "replan", str(f), str(sol), str(ev))
+    assert r.returncode == 2 and "field 'declined[0]' names unknown offer 'of99'" in r.stderr, r.stderr
     bad = json.loads(sol.read_text())
     bad["assignments"][0]["offer"] = "nobody"
     broken.write_text(json.dumps(bad))
@@ -264,4 +269,4 @@ def test_replan_after_a_decline(problem_file: Path, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     got = sorted((a["volunteer"], a["task"]) for a in json.loads(new.read_text())["assignments"])
     assert ("v2", "t2") not in got and ("v1", "t1") in got
-    assert "changes" in r.stdout
+    assert re.search(r"^changes     kept \d+, removed [1-9]\d*, added \d+, moved \d+$", r.stdout, re.M), r.stdout

@@ -504,3 +504,18 @@ def test_shortfalls_by_item_agree_with_the_dispatch_reasons():
             if rule not in ("attribute", "distance", "busy"):
                 assert n <= slow.unassigned[tid].reasons.get(rule, 0)
     assert solve_problem(p, time_limit=3).status.has_solution
+
+
+def test_replan_of_a_menu_keeps_the_menus_own_terms():
+    # after a declines, c (the requester's second choice) beats b (nearer, not ranked): the menu's
+    # preference comes before travel in a re-plan too, as in its first plan
+    from vmatch.replan import replan
+
+    offers = [Offer("oa", "a", "haircut"), Offer("ob", "b", "haircut"), Offer("oc", "c", "haircut")]
+    orders = [Order("r1", "res1", "haircut", w(9, 10), NEAR, ranked_providers=("a", "c"))]
+    r = solved(menu(offers, orders, [vol("a", location=NEAR), vol("b", location=NEAR), vol("c")]))
+    assert [x.provider for x in r.assignments] == ["a"]
+    r2 = replan(r.compiled, r.dispatch, declined=[("oa", "r1")], **QUICK)  # type: ignore[arg-type]
+    assert [(x.volunteer, x.task) for x in r2.assignments] == [("oc", "r1")]
+    assert [lv.name for lv in r2.levels] == ["coverage", "keep", "preference", "reliability", "travel"]
+    assert r2.breakdown["preference"] == 9.0

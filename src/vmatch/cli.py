@@ -246,6 +246,12 @@ def _menu(a: argparse.Namespace) -> int:
     return 0
 
 
+def _changes_line(r: Result) -> str:
+    """The re-plan's changes against the previous plan, as one summary line."""
+    ch = r.stats.get("changes", {})
+    return "changes     " + ", ".join(f"{k} {ch.get(k, 0)}" for k in ("kept", "removed", "added", "moved"))
+
+
 def _replan(a: argparse.Namespace) -> int:
     from vmatch.io.json_format import dumps_solution, read_problem, read_solution
     from vmatch.io.menu_json import read_events
@@ -257,7 +263,7 @@ def _replan(a: argparse.Namespace) -> int:
     prev = read_solution(a.previous, p)
     ev = read_events(a.events)
     r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
-    _emit(dumps_solution(r, apply_events(p, **ev)), a.out, f"{r.summary()}\nchanges     {r.stats.get('changes', {})}")
+    _emit(dumps_solution(r, apply_events(p, **ev)), a.out, f"{r.summary()}\n{_changes_line(r)}")
     return 0
 
 
@@ -296,7 +302,7 @@ def _replan_menu(a: argparse.Namespace) -> int:
         json.dumps(d, indent=1) + "\n",
         a.out,
         f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served\n"
-        f"changes     {r.stats.get('changes', {})}",
+        + _changes_line(r),
     )
     return 0
 

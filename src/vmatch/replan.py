@@ -42,12 +42,16 @@ from vmatch.model import Problem, Task
 from vmatch.objective import Objective
 from vmatch.result import Result
 
-__all__ = ["LOCAL_ABOVE", "REPLAN_ORDER", "apply_events", "plan_changes", "replan"]
+__all__ = ["LOCAL_ABOVE", "MENU_REPLAN_ORDER", "REPLAN_ORDER", "apply_events", "plan_changes", "replan"]
 
 log = logging.getLogger(__name__)
 
 #: Levels of a re-plan: coverage, then keep the previous plan, then fairness and travel.
 REPLAN_ORDER = ("coverage", "keep", "fairness", "travel")
+#: Levels of a compiled menu's re-plan (``Problem.extra["menu"]``): coverage, keep, then the menu's
+#: own terms (:data:`vmatch.menu.solve.MENU_OBJECTIVE`: the requesters' and providers' preferences,
+#: reliability, travel).
+MENU_REPLAN_ORDER = ("coverage", "keep", "preference", "reliability", "travel")
 
 #: ``scope="auto"`` re-plans locally when the updated problem has more tasks than this.
 LOCAL_ABOVE = 150
@@ -94,17 +98,19 @@ def apply_events(
         if task.id in tids:
             raise ModelError(f"task {task.id!r}: field 'id' of an added task is already used")
         tids.add(task.id)
+    # a compiled menu's volunteers are its offers and its tasks its orders
+    vol_word, task_word = ("offer", "order") if problem.extra.get("menu") else ("volunteer", "task")
     for kind, ids, known in (("withdrawn", gone_v, vids), ("cancelled", gone_t, tids)):
         for x in sorted(ids):
             if x not in known:
-                what = "volunteer" if kind == "withdrawn" else "task"
+                what = vol_word if kind == "withdrawn" else task_word
                 raise ModelError(f"replan: field '{kind}' names unknown {what} {x!r}")
     for kind, pairs in (("accepted", acc), ("declined", dec)):
         for n, (v, t) in enumerate(pairs):
             if v not in vids:
-                raise ModelError(f"replan: field '{kind}[{n}]' names unknown volunteer {v!r}")
+                raise ModelError(f"replan: field '{kind}[{n}]' names unknown {vol_word} {v!r}")
             if t not in tids:
-                raise ModelError(f"replan: field '{kind}[{n}]' names unknown task {t!r}")
+                raise ModelError(f"replan: field '{kind}[{n}]' names unknown {task_word} {t!r}")
     both = set(acc) & set(dec)
     if both:
         raise ModelError(f"replan: field 'accepted' pair {sorted(both)[0]} is also declined")
@@ -198,8 +204,9 @@ def replan(
     time_limit, seed, workers
         As for :func:`vmatch.solve`.
     objective : Objective, optional
-        Default: coverage, keep, fairness, travel (:data:`REPLAN_ORDER`). Its ``keep`` pairs are
-        always the previous plan's that survive the events.
+        Default: coverage, keep, fairness, travel (:data:`REPLAN_ORDER`); on a compiled menu
+        problem coverage, keep, preference, reliability, travel (:data:`MENU_REPLAN_ORDER`). Its
+        ``keep`` pairs are always the previous plan's that survive the events.
     scope : {"auto", "global", "local"}
         ``"global"``: solve the whole updated problem (hinted with the previous plan): optimal
         when time allows. ``"local"``: re-solve only the neighbourhood of the events, at most
@@ -236,7 +243,7 @@ def replan(
         for a in previous_result.assignments
         if a.volunteer not in gone_v and a.task not in gone_t and (a.volunteer, a.task) not in decl
     ]
-    base = objective or Objective(order=REPLAN_ORDER)
+    base = objective or Objective(order=MENU_REPLAN_ORDER if problem.extra.get("menu") else REPLAN_ORDER)
     obj = dataclasses.replace(base, keep=frozenset((v, t) for v, t, _ in keep))
     if scope not in ("auto", "global", "local"):
         raise ValueError(f"replan: scope must be 'auto', 'global' or 'local', got {scope!r}")
