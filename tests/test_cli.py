@@ -70,6 +70,28 @@ def test_solve_verify_explain_roundtrip(problem_file: Path, tmp_path: Path) -> N
     assert json.loads(r.stdout)[0]["reasons"]["skill"] == 1
 
 
+def test_explain_a_menu_order(problem_file: Path, tmp_path: Path) -> None:
+    f, sol = tmp_path / "menu.json", tmp_path / "plan.json"
+    assert vmatch("-q", "generate", "menu", "--orders", "80", "--offers", "25", "--out", str(f)).returncode == 0
+    assert vmatch("-q", "menu", str(f), "--time-limit", "5", "--out", str(sol)).returncode == 0
+    plan = json.loads(sol.read_text())
+    oid, why = next(iter(plan["unserved"].items()))
+    r = vmatch("-q", "explain", str(f), str(sol), "--order", oid, "--json")
+    assert r.returncode == 0, r.stderr
+    (e,) = json.loads(r.stdout)
+    assert e["order"] == oid and e["served_by"] == []
+    assert e["reasons"] == {k: v for k, v in why.items() if k != "busy"}
+    r = vmatch("-q", "explain", str(f), str(sol))
+    assert r.returncode == 0 and r.stdout.count("): not served") == len(plan["unserved"]), r.stdout
+    a = plan["assignments"][0]
+    r = vmatch("-q", "explain", str(f), str(sol), "--order", a["order"])
+    assert r.stdout.strip().endswith(f"served by {a['offer']}"), r.stdout
+    r = vmatch("-q", "explain", str(f), str(sol), "--volunteer", "v1")
+    assert r.returncode == 2 and "field '--volunteer'" in r.stderr
+    r = vmatch("-q", "explain", str(problem_file), str(sol), "--order", oid)
+    assert r.returncode == 2 and "field '--order' is for a menu" in r.stderr
+
+
 def test_verify_reports_violations_with_exit_1(problem_file: Path, tmp_path: Path) -> None:
     bad = {
         "format": "vmatch-solution/1",

@@ -33,6 +33,7 @@ from vmatch.menu import (
     menu_to_problem,
     person_violations,
 )
+from vmatch.menu.explain import explain_orders
 from vmatch.menu.fastcompile import compile_by_item
 from vmatch.menu.stable_mode import stable_dispatch, stable_input
 from vmatch.model import Location, Requirement, Settings, TimeWindow, Volunteer, WeeklyRule
@@ -519,3 +520,50 @@ def test_replan_of_a_menu_keeps_the_menus_own_terms():
     assert [(x.volunteer, x.task) for x in r2.assignments] == [("oc", "r1")]
     assert [lv.name for lv in r2.levels] == ["coverage", "keep", "preference", "reliability", "travel"]
     assert r2.breakdown["preference"] == 9.0
+
+
+# ------------------------------------------------------------------------------------------ explain
+def test_explain_names_the_other_offer_of_the_same_person():
+    # v1 is one person with two offers: serving r1 through "cut" leaves "food" busy for r2, although
+    # the offer "food" itself serves nothing
+    mp = menu(
+        [Offer("cut", "v1", "haircut", windows=(w(9, 12),)), Offer("food", "v1", "meal", windows=(w(9, 12),))],
+        [
+            Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2),
+            Order("r2", "res2", "meal", w(9, 9.5), NEAR, priority=1),
+        ],
+        [vol("v1")],
+        items=(HAIRCUT, MEAL),
+    )
+    r = solved(mp)
+    (e,) = explain_orders(r.compiled, r.dispatch)
+    assert (e.order, e.item, e.served_by) == ("r2", "meal", ())
+    assert e.busy == {"food": ("r1",)} and e.provider == {"food": "v1"} and e.full == e.unused == ()
+    assert e.reasons == {"other_item": 1}
+    assert "busy: food (v1) could serve it, but serves r1 at that time" in e.text()
+    (s,) = explain_orders(r.compiled, r.dispatch, "r1")
+    assert s.served_by == ("cut",) and s.text() == "order r1 (haircut): served by cut"
+    # at a workload limit that spans the person's offers, the other offer is full instead
+    mp = menu(
+        [Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")],
+        [Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2), Order("r2", "res2", "meal", w(14, 14.5), NEAR)],
+        [vol("v1", max_minutes=70)],
+        items=(HAIRCUT, MEAL),
+    )
+    r = solved(mp)
+    (e,) = explain_orders(r.compiled, r.dispatch)
+    assert e.order == "r2" and e.full == ("food",) and e.busy == {} and e.unused == ()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_explain_counts_what_the_menu_result_reports(seed):  # type: ignore[no-untyped-def]
+    mp = generate_menu(80, 25, seed=seed)
+    r = solved(mp)
+    ex = {e.order: e for e in explain_orders(r.compiled, r.dispatch)}
+    assert set(ex) == set(r.unserved) and ex
+    for oid, why in r.unserved.items():
+        e = ex[oid]
+        assert e.reasons == {k: v for k, v in why.items() if k != "busy"}, oid
+        assert len(e.busy) + len(e.full) + len(e.unused) == why.get("busy", 0), oid
+    with pytest.raises(ModelError, match="names unknown order 'zz'"):
+        explain_orders(r.compiled, r.dispatch, "zz")

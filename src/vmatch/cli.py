@@ -65,11 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("problem", type=Path)
     v.add_argument("solution", type=Path)
 
-    e = sub.add_parser("explain", help="why tasks are short of their head-count")
+    e = sub.add_parser("explain", help="why tasks are short of their head-count (or a menu's orders unserved)")
     e.add_argument("problem", type=Path)
     e.add_argument("solution", type=Path)
     who = e.add_mutually_exclusive_group()
     who.add_argument("--task", default=None, help="explain this task (short or not)")
+    who.add_argument("--order", default=None, help="a menu: explain this order (served or not)")
     who.add_argument("--volunteer", default=None, help="explain this volunteer's workload")
     e.add_argument("--json", action="store_true", help="the same as data")
 
@@ -206,6 +207,10 @@ def _explain(a: argparse.Namespace) -> int:
     from vmatch.explain import explain, explain_volunteers
     from vmatch.io.json_format import read_problem, read_solution
 
+    if _has_section(a.problem, "menu"):
+        return _explain_menu(a)
+    if a.order is not None:
+        raise ModelError("explain: field '--order' is for a menu document (use --task for a dispatch problem)")
     p = read_problem(a.problem)
     r = read_solution(a.solution, p)
     if a.task is not None and a.task not in {t.id for t in p.tasks}:
@@ -219,6 +224,21 @@ def _explain(a: argparse.Namespace) -> int:
         print("every task has its full head-count")
     else:
         print("\n".join(e.text() for e in items))
+    return 0
+
+
+def _explain_menu(a: argparse.Namespace) -> int:
+    """``vmatch explain`` on a menu and a menu solution: why orders are unserved, in menu words."""
+    from vmatch.menu.explain import explain_orders
+
+    if a.volunteer is not None:
+        raise ModelError("explain: field '--volunteer' is for a dispatch problem (a menu explains --order)")
+    _, p, _, r = _menu_plan(a.problem, a.solution)
+    items = explain_orders(p, r, a.order if a.order is not None else a.task)
+    if a.json:
+        print(json.dumps([e.to_dict() for e in items], indent=1))
+    else:
+        print("\n".join(e.text() for e in items) if items else "every order is served")
     return 0
 
 

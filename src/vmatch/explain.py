@@ -5,7 +5,10 @@ eligible volunteers were used elsewhere at that time and on which task (competit
 which were at a workload limit, which were free but left out; and the smallest single
 relaxations that would add candidates ("2 more candidates if the distance limit were
 12.0 km"). For an idle volunteer: how many tasks each rule closed to them, and which
-eligible tasks went to others.
+eligible tasks went to others. Volunteers listed together in ``Problem.extra["same_person"]``
+(a compiled menu's offers of one provider) are one person: each is busy when any of them serves
+at that time, and at its limit when their work together reaches the person's ``max_minutes``
+(:func:`vmatch.menu.explain_orders` says the same in the menu's words).
 
 Examples
 --------
@@ -218,6 +221,15 @@ def explain(
         s = tb.axis.minute(a.start)
         by_vol.setdefault(v, []).append((t, s, s + int(tb.tdur[t])))
     ids = [task] if task is not None else [t.id for t in problem.tasks if len(by_task.get(t.id, ())) < t.headcount]
+    # volunteers that are one person (a compiled menu's offers of one provider): one schedule, one limit
+    mates: dict[int, list[int]] = {}
+    person_cap: dict[int, int] = {}
+    for info in dict(problem.extra.get("same_person") or {}).values():
+        group = [problem.volunteer_index(x) for x in info["volunteers"]]
+        for v in group:
+            mates[v] = group
+            if info.get("max_minutes") is not None:
+                person_cap[v] = int(info["max_minutes"])
     out = []
     speed = problem.settings.travel_speed_kmh
     for tid in ids:
@@ -235,15 +247,19 @@ def explain(
                 continue
             vid = problem.volunteers[v].id
             busy = []
-            for u, s, e in by_vol.get(v, []):
+            person = [x for m in mates.get(v, [v]) for x in by_vol.get(m, [])]
+            for u, s, e in person:
                 trip = 0 if u == t else travel_minutes(_site_km(tb, t, u), speed)
                 if s < we + trip and e + trip > ws:
                     busy.append(problem.tasks[u].id)
             load = sum(e - s for (_, s, e) in by_vol.get(v, []))
             cap = int(tb.vmax[v])
+            dur = int(tb.tdur[t])
             if busy:
                 competition[vid] = tuple(sorted(busy))
-            elif cap >= 0 and load + int(tb.tdur[t]) > cap:
+            elif (cap >= 0 and load + dur > cap) or (
+                v in person_cap and sum(e - s for (_, s, e) in person) + dur > person_cap[v]
+            ):
                 at_limit.append(vid)
             else:
                 unused.append(vid)

@@ -3,9 +3,10 @@
 A centre publishes a menu of :class:`ServiceItem`; volunteers and teams publish :class:`Offer`;
 residents place :class:`Order`; :func:`menu_solve` dispatches every order to at most one provider,
 welfare-optimally or stably; providers accept or decline (:func:`vmatch.replan` on the compiled
-problem); residents rate (:class:`Rating`, :func:`vmatch.ratings.reliability`), which weighs the
-next round. A menu problem compiles to a dispatch problem (:func:`menu_to_problem`) and is solved
-by the dispatch pipeline: there is no second solver stack.
+problem); :func:`explain_orders` says why an order is unserved; residents rate (:class:`Rating`,
+:func:`vmatch.ratings.reliability`), which weighs the next round. A menu problem compiles to a
+dispatch problem (:func:`menu_to_problem`) and is solved by the dispatch pipeline: there is no
+second solver stack.
 
 Examples
 --------
@@ -21,6 +22,7 @@ True
 from vmatch.menu.check import check_menu
 from vmatch.menu.compile import MenuMapping, menu_to_problem
 from vmatch.menu.engine import solve_problem
+from vmatch.menu.explain import OrderExplanation, explain_orders, explain_orders_text
 from vmatch.menu.model import Offer, Order, Rating, ServiceItem
 from vmatch.menu.people import person_violations
 from vmatch.menu.problem import MenuProblem
@@ -35,9 +37,12 @@ __all__ = [
     "MenuResult",
     "Offer",
     "Order",
+    "OrderExplanation",
     "Rating",
     "ServiceItem",
     "check_menu",
+    "explain_orders",
+    "explain_orders_text",
     "menu_result_to_dict",
     "menu_solve",
     "menu_to_problem",
