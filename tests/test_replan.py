@@ -33,8 +33,9 @@ def pairs(r):  # type: ignore[no-untyped-def]
 
 
 def chain() -> Problem:
-    """Four tasks at four times; volunteers a-d each near one task; e is a spare far away."""
-    vs = (*(Volunteer(v, Location(0, 0.01 * k)) for k, v in enumerate("abcd")), Volunteer("e", Location(0, 0.02)))
+    """Four tasks at four times; volunteers a-d each at one task's site; e is a spare between t2 and
+    t3 (at neither: at t2's site it tied with c, and the first plan was c's or e's by chance)."""
+    vs = (*(Volunteer(v, Location(0, 0.01 * k)) for k, v in enumerate("abcd")), Volunteer("e", Location(0, 0.025)))
     ts = tuple(Task(f"t{k}", Location(0, 0.01 * k), w(9 + k, 10 + k)) for k in range(4))
     return Problem(vs, ts)
 
@@ -53,6 +54,7 @@ def test_one_decline_changes_only_what_it_must():
 def test_keep_outranks_travel_but_not_coverage():
     p = chain()
     r = solve(p, time_limit=5)
+    assert pairs(r) == {("a", "t0"), ("b", "t1"), ("c", "t2"), ("d", "t3")}
     # with e withdrawn and b declining t1, t1 can only be served by someone moving: all are free
     # at 10:00 except b, so a nearer volunteer takes it and nothing else moves
     r2 = replan(p, r, declined=[("b", "t1")], withdrawn=["e"], time_limit=5)
