@@ -90,3 +90,26 @@ def test_lns_seeded_by_any_lp_values_stays_feasible(ap: ArcProblem, data: st.Dat
     sol = solve_lns(ap, time_limit=0.3, start=start, lanes=1, seed=data.draw(st.integers(0, 9)), group_lp=lambda: lp)
     assert ap.check(sol.arcs) == []
     assert sol.values[0] >= float(ap.levels[0].coef[start].sum())
+
+
+def test_long_runs_report_progress(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+    import re
+
+    import vmatch.solvers.lns as lns
+    from vmatch.solvers.greedy import greedy
+    from vmatch.solvers.lns import lex_key
+
+    monkeypatch.setattr(lns, "PROGRESS_SECONDS", 0.4)
+    ap = compile_problem(generate_city(200, 80, seed=0, days=2)).arcs
+    start = greedy(ap)
+    with caplog.at_level(logging.INFO, logger="vmatch.solvers.lns"):
+        sol = solve_lns(ap, time_limit=2.5, lanes=1, seed=1, start=start, bound=lambda: (400.0,))
+    pat = re.compile(r"^lns: (\d+)s, (\d+) parts, (\d+) better: coverage ([\d.]+) \(bound 400, gap ([\d.]+)%\)$")
+    lines = [m for r in caplog.records if (m := pat.match(r.getMessage()))]
+    assert len(lines) >= 3, [r.getMessage() for r in caplog.records]
+    values = [float(m.group(4)) for m in lines]
+    assert values == sorted(values) and lex_key(ap, start)[0] <= values[0] and values[-1] <= sol.values[0]
+    assert [int(m.group(2)) for m in lines] == sorted(int(m.group(2)) for m in lines)
+    v = values[-1]
+    assert float(lines[-1].group(5)) == round(100 * (400 - v) / 400, 2)

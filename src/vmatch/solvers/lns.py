@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -78,6 +79,9 @@ HOT_MARGIN = 0.1
 #: visited): 20 s from the greedy start on the 10k x 5k city, seeds 1-6, 29,350 on average with 5
 #: against 29,326 with 1 (3: 29,349 and 8: 29,348 on three seeds each).
 HOT_CHAIN_SEEDS = 5
+#: Seconds between the search's progress lines (INFO on ``vmatch.solvers.lns``: time, parts,
+#: improvements, the first level and its bound) in long runs.
+PROGRESS_SECONDS = 15.0
 
 
 def _cores(workers: int | None) -> int:
@@ -340,6 +344,24 @@ def solve_lns(
     def pick(seeds: I64) -> int:
         return _pick_seed(seeds, visits, rng, lp_value, g_value)
 
+    report = t0 + PROGRESS_SECONDS
+
+    def progress() -> None:
+        lv = ap.levels[0]
+        value = key[0] if lv.sense == "max" else -key[0]
+        b = bounds[0] if bounds else math.nan
+        gap = f", gap {abs(b - value) / max(abs(b), 1e-9):.2%}" if math.isfinite(b) else ""
+        log.info(
+            "lns: %.0fs, %d parts, %d better: %s %.6g (bound %.6g%s)",
+            time.perf_counter() - t0,
+            steps,
+            better,
+            lv.name,
+            value,
+            b,
+            gap,
+        )
+
     with ThreadPoolExecutor(max_workers=n_lanes) as pool:
         while True:
             # keep every lane busy with a part whose groups no other lane holds
@@ -428,6 +450,9 @@ def solve_lns(
                 if time.perf_counter() - t0 < time_limit - 0.05:
                     continue
                 break
+            if time.perf_counter() >= report:
+                progress()
+                report = time.perf_counter() + PROGRESS_SECONDS
             done, _ = wait(inflight, return_when=FIRST_COMPLETED)
             for fut in done:
                 kind, free, sub = inflight.pop(fut)
