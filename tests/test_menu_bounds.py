@@ -223,7 +223,7 @@ def test_bound_job_sends_the_wanted_orders_without_waiting() -> None:
             break
         time.sleep(0.05)
     assert got is not None and np.array_equal(got, wanted)
-    assert job.result() == bounds
+    assert job.result() == bounds and job.latest() == bounds[0]
     stopped = BoundJob(ap, SPEED)
     stopped.cancel()
     assert stopped.wanted() is None  # nothing was sent, and nothing is computed without being asked
@@ -248,7 +248,10 @@ def test_bound_job_goes_on_with_column_generation_on_long_runs(monkeypatch) -> N
             break
         time.sleep(0.05)
     assert job.wanted() is not None
+    now = job.latest()  # without waiting: the first bound, or a better one already
+    assert now is not None and better <= now <= first[0]
     time.sleep(7)
+    assert job.latest() == better
     got = job.result()
     assert got[0] == better and got[1:] == first[1:]
     early = BoundJob(ap, SPEED, until=time.perf_counter() + 600)

@@ -344,6 +344,13 @@ class BoundJob:
             self._receive(0.0)
         return self._wanted
 
+    def latest(self) -> float | None:
+        """The best first-level bound the process has sent so far (does not wait), None before
+        its first (for progress lines)."""
+        if self._conn is not None and self._proc is not None:
+            self._receive(0.0)
+        return None if self._value is None else self._value[0]
+
     def result(self) -> tuple[float, ...]:
         """The bounds (waits for the process's first ones, computes them here if it failed; with
         ``until``, takes the better ones sent so far and then stops the process)."""

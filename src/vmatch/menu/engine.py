@@ -227,6 +227,7 @@ def solve_problem(
                 bound=lambda: quick,
                 lanes=1,
                 group_lp=bounds.wanted,
+                bound_now=bounds.latest,
             )
             full = bounds.result()
             sol = dataclasses.replace(sol, bounds=(min(sol.bounds[0], full[0]), *sol.bounds[1:]))

@@ -254,6 +254,7 @@ def solve_lns(
     pref: npt.NDArray[np.float64] | None = None,
     rows: ArcRows | None = None,
     group_lp: Callable[[], npt.NDArray[np.float64] | None] | None = None,
+    bound_now: Callable[[], float | None] | None = None,
 ) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
@@ -278,6 +279,10 @@ def solve_lns(
     is known (NaN elsewhere; None when nothing is known yet), for instance from the regions'
     LPs of a bound computed beside the search: parts then start from groups where the LP does
     better than the current solution (``HOT_SHARE``, ``HOT_MARGIN``).
+
+    ``bound_now`` returns the best bound on the first level known so far without waiting (None
+    when none yet), for instance from a bound computed beside the search; the progress lines
+    (every ``PROGRESS_SECONDS``) report the smaller of it and ``bound``'s.
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -350,6 +355,9 @@ def solve_lns(
         lv = ap.levels[0]
         value = key[0] if lv.sense == "max" else -key[0]
         b = bounds[0] if bounds else math.nan
+        now = bound_now() if bound_now is not None else None
+        if now is not None and not b <= now:  # (a NaN bound gives way too)
+            b = now
         gap = f", gap {abs(b - value) / max(abs(b), 1e-9):.2%}" if math.isfinite(b) else ""
         log.info(
             "lns: %.0fs, %d parts, %d better: %s %.6g (bound %.6g%s)",
