@@ -153,6 +153,7 @@ def improve(
                 hint=hint,
                 weights=fold_weights(sp),
                 params=LNS_PARAMS,
+                quiet=True,
             )
             if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
                 break

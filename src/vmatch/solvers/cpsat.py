@@ -205,6 +205,7 @@ def solve_cpsat(
     weights: Sequence[float] | None = None,
     log_search: bool = False,
     params: dict[str, Any] | None = None,
+    quiet: bool = False,
 ) -> ArcSolution:
     """Solve ``ap`` with CP-SAT.
 
@@ -221,6 +222,8 @@ def solve_cpsat(
         Solve one weighted sum of the levels (in their ``sense``) instead of levels in turn.
     params : dict, optional
         Extra CP-SAT parameters (``SatParameters`` field names).
+    quiet : bool
+        Log each level's status at DEBUG instead of INFO (the many parts of a search).
     """
     t0 = time.perf_counter()
     cm = build_model(ap)
@@ -262,7 +265,7 @@ def solve_cpsat(
             m.minimize(expr)
         st = _STATUS[solver.solve(m)]
         statuses.append(st)
-        log.info("level %s: %s in %.2fs", name, st.value, solver.wall_time)
+        log.log(logging.DEBUG if quiet else logging.INFO, "level %s: %s in %.2fs", name, st.value, solver.wall_time)
         if st not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             break
         xs = np.fromiter((solver.boolean_value(v) for v in x), bool, ap.n_arcs)

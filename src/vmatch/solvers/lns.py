@@ -447,6 +447,7 @@ def solve_lns(
                     workers=workers if kind == "lp" else lane_workers,
                     hint=hint,
                     params=LNS_PARAMS,
+                    quiet=True,  # the parts' levels: DEBUG; the search reports its progress itself
                 )
                 inflight[fut] = (kind, free, sub)
                 visits[free] += 1
