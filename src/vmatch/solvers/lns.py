@@ -114,6 +114,14 @@ def _key_of(ap: ArcProblem, arcs: I64) -> tuple[float, ...]:
     return tuple((lv.value(arcs, jobs) if lv.sense == "max" else -lv.value(arcs, jobs)) for lv in ap.levels)
 
 
+def _levels_text(ap: ArcProblem, values: tuple[float, ...], signed: bool = True) -> str:
+    """Level values as ``name value, ...`` (``signed``: as :func:`lex_key` gives them, minimised
+    levels negated)."""
+    return ", ".join(
+        f"{lv.name} {(-v if signed and lv.sense != 'max' else v):.6g}" for lv, v in zip(ap.levels, values, strict=False)
+    )
+
+
 def _near(
     ap: ArcProblem,
     seed: int,
@@ -290,7 +298,7 @@ def solve_lns(
     rows = ArcRows.of(ap) if rows is None else rows
     chosen = greedy(ap, pref=pref, rows=rows) if start is None else start.copy()
     key = lex_key(ap, chosen)
-    log.info("lns: start %s after %.1fs", key, time.perf_counter() - t0)
+    log.info("lns: start %s after %.1fs", _levels_text(ap, key), time.perf_counter() - t0)
     if ap.n_arcs == 0:
         return ArcSolution(
             SolveStatus.OPTIMAL,
@@ -512,7 +520,7 @@ def solve_lns(
         steps,
         better,
         collided,
-        values,
+        _levels_text(ap, values, signed=False),
     )
     proven = all(abs(v - b) <= 1e-9 * max(1.0, abs(b)) for v, b in zip(values[:1], bounds[:1], strict=True))
     status = SolveStatus.OPTIMAL if proven and len(ap.levels) == 1 else SolveStatus.FEASIBLE
