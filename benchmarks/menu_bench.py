@@ -10,9 +10,10 @@
    With ``--colgen SECONDS``, column generation over providers' schedules
    (:mod:`vmatch.menu.colgen`, from the flow's order prices) then runs on the same arc problem for
    that long and its bound and master value are reported (a longer-run bound; ``menu_solve``
-   runs it only when its search has two minutes or more), with the master's floor
-   (:meth:`vmatch.menu.colgen.Master.floor`: no bound from providers' schedules, at any prices,
-   can be below it) and the coverage a solution needs to be within 0.5 % of that floor.
+   runs it, restricted to the orders the flow prices wrongly, only when its search has a minute
+   or more), with the master's floor (:meth:`vmatch.menu.colgen.Master.floor`: no bound from
+   providers' schedules, at any prices, can be below it) and the coverage a solution needs to be
+   within 0.5 % of that floor.
 2. **Replan after one decline** on ``generate_city(V, T, seed=0)``: a previous plan from
    :func:`vmatch.solve`, then :func:`vmatch.replan` with one declined pair (``scope="local"``:
    the neighbourhood only), against re-solving the updated problem from scratch

@@ -12,15 +12,18 @@ import itertools
 import time
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vmatch.gen.menu import generate_menu
 from vmatch.geo import haversine_km, travel_minutes
 from vmatch.menu.bounds import (
+    DEPTH,
     BoundJob,
     arc_data,
     colgen_bound,
+    flow_group_prices,
     menu_bounds,
     menu_bounds_and_wanted,
     menu_shaped,
@@ -166,6 +169,38 @@ def test_column_generation_bounds_the_optimum_per_offer_and_per_person() -> None
         floor = cg.master.floor(30)
         assert floor <= cg.bound + 1e-6
         assert floor >= 0.995 * opt.values[0]  # the optimum's schedules are columns or beaten by them
+
+
+@pytest.mark.parametrize("seed", [3, 5, 8])
+def test_restricted_column_generation_keeps_most_prices_and_bounds_the_optimum(seed) -> None:  # type: ignore[no-untyped-def]
+    """With ``restrict``, the master prices only the orders the flow's prices get wrong; the others
+    keep those prices in every bound, which stays at or above the optimum and at or below the bound
+    at the flow's prices."""
+    _, ap = _menu(150, 50, seed)
+    opt = solve_cpsat(ap, time_limit=30, workers=2)
+    assert opt.status.value == "OPTIMAL"
+    data = provider_data(ap, SPEED)
+    _, lam = flow_group_prices(ap)
+    first = schedule_bound(ap, data, lam, max_depth=DEPTH)
+    cg = column_generation(
+        ap,
+        data,
+        greedy(ap),
+        deadline=time.perf_counter() + 15,
+        prices=lam,
+        by_person=True,
+        restrict=True,
+        layers=0,
+        max_depth=DEPTH,
+    )
+    assert 0 < cg.master.n_groups < ap.n_groups  # some orders are priced, most are not
+    assert opt.values[0] <= cg.bound <= first
+    assert cg.duals is not None
+    kept = np.isclose(cg.duals, lam)
+    assert kept.sum() >= ap.n_groups - cg.master.n_groups  # the fixed ones keep the flow's prices
+    with pytest.raises(ValueError, match="restrict"):
+        cg.master.floor()
+    assert colgen_bound(ap, SPEED, time.perf_counter() + 15) >= opt.values[0]
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -72,9 +72,9 @@ DEPTH = 3
 #: Seconds :class:`BoundJob` waits for its process before computing the bounds itself.
 WAIT = 120.0
 #: :class:`BoundJob` goes on with column generation when at least this many seconds are left after
-#: its first bound (20,000 x 5,000: the column generation's bound passes the first one after about
-#: 150-200 s, and reaches 24,8xx against 25,094 after 300-400 s).
-COLGEN_SECONDS = 120.0
+#: its first bound (20,000 x 5,000, :func:`colgen_bound`: 24,881 against 25,094 after 60 s, 24,834
+#: after 83 s, 24,820 after 144 s; the whole master's passed 25,094 only after 150-200 s).
+COLGEN_SECONDS = 60.0
 
 
 def menu_shaped(ap: ArcProblem, level: int = 0) -> bool:
@@ -223,7 +223,8 @@ def colgen_bound(
     prices: F64 | None = None,
 ) -> float:
     """The first level's bound by column generation over providers' schedules from the flow's
-    order prices (:func:`vmatch.menu.colgen.column_generation`, per provider) until ``deadline``
+    order prices (:func:`vmatch.menu.colgen.column_generation`, per provider, re-pricing only the
+    orders those prices get wrong: ``restrict``, without layers, ``DEPTH`` splits) until ``deadline``
     (``time.perf_counter()``), rounded to the level's integers; ``on_better`` sees each bound
     that improves on the last one (after the first round at the flow's prices). ``data``
     (:func:`provider_data`) and ``prices`` (:func:`flow_group_prices`) when already computed."""
@@ -246,7 +247,18 @@ def colgen_bound(
 
     if data is None:
         data = provider_data(ap1, speed_kmh)
-    cg = column_generation(ap1, data, greedy(ap1), deadline=deadline, prices=lam, by_person=True, on_round=seen)
+    cg = column_generation(
+        ap1,
+        data,
+        greedy(ap1),
+        deadline=deadline,
+        prices=lam,
+        by_person=True,
+        on_round=seen,
+        restrict=True,  # only the orders the flow's prices get wrong: 24,881 after 60 s instead of 25,094
+        layers=0,
+        max_depth=DEPTH,
+    )
     return min(best[0], cg.bound)
 
 

@@ -156,7 +156,7 @@ def solve_problem(
     reports the providers' schedule bound (:func:`vmatch.menu.bounds.menu_bounds`, computed in a
     process of its own meanwhile); the search's parts start mostly from the orders the providers'
     best schedules want at the bound's prices and the plan does not serve (``BoundJob.wanted``).
-    With two minutes or more of search, that process goes on with column generation over the
+    With a minute or more of search, that process goes on with column generation over the
     providers' schedules and the bound reported is the best it reached
     (:func:`vmatch.menu.bounds.colgen_bound`).
 
