@@ -308,10 +308,11 @@ def column_generation(
     master -- those two or more agents' best schedules take, and those with a price that no
     schedule takes -- and every other order keeps its price from ``prices`` (no row in the master;
     its price comes off its arcs' values). The bound stays valid (any prices give one) and comes
-    much sooner: 20,000 x 5,000 per provider from the flow's prices, 7,472 orders priced, 24,945
-    after 103 s and 24,822 after 151 s, where the whole master passes the flow's 25,094 only after
-    150-200 s and reaches 24,829 after 430 s. :meth:`Master.floor` then bounds only the restricted
-    master.
+    much sooner: 20,000 x 5,000 per provider from the flow's prices, 7,472 orders priced, without
+    layers, at depth 3: 24,881 after 60 s and 24,820 after 144 s, where the whole master passes
+    the flow's 25,094 only after 150-200 s and reaches 24,829 after 430 s. The repeats are then
+    removed unless the values with them exceed the best bound by ``RESTRICTED_CUT``.
+    :meth:`Master.floor` does not apply to the restricted master.
     """
     t0 = time.perf_counter()
     lv = ap.levels[level]
