@@ -218,12 +218,15 @@ def _explain(a: argparse.Namespace) -> int:
     if a.volunteer is not None and a.volunteer not in {v.id for v in p.volunteers}:
         raise ModelError(f"explain: field '--volunteer' names unknown volunteer {a.volunteer!r}")
     items: list[Any] = explain_volunteers(p, r, a.volunteer) if a.volunteer is not None else explain(p, r, a.task)
-    if a.json:
+    return _print_explanations(items, a.json, "every task has its full head-count")
+
+
+def _print_explanations(items: Sequence[Any], as_json: bool, none: str) -> int:
+    """Explanations (each with ``to_dict`` and ``text``) as JSON or text; ``none`` when there are none."""
+    if as_json:
         print(json.dumps([e.to_dict() for e in items], indent=1))
-    elif not items:
-        print("every task has its full head-count")
     else:
-        print("\n".join(e.text() for e in items))
+        print("\n".join(e.text() for e in items) if items else none)
     return 0
 
 
@@ -234,12 +237,9 @@ def _explain_menu(a: argparse.Namespace) -> int:
     if a.volunteer is not None:
         raise ModelError("explain: field '--volunteer' is for a dispatch problem (a menu explains --order)")
     _, p, _, r = _menu_plan(a.problem, a.solution)
-    items = explain_orders(p, r, a.order if a.order is not None else a.task)
-    if a.json:
-        print(json.dumps([e.to_dict() for e in items], indent=1))
-    else:
-        print("\n".join(e.text() for e in items) if items else "every order is served")
-    return 0
+    return _print_explanations(
+        explain_orders(p, r, a.order if a.order is not None else a.task), a.json, "every order is served"
+    )
 
 
 def _pair(a: argparse.Namespace) -> int:

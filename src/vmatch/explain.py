@@ -222,9 +222,11 @@ def explain(
         by_vol.setdefault(v, []).append((t, s, s + int(tb.tdur[t])))
     ids = [task] if task is not None else [t.id for t in problem.tasks if len(by_task.get(t.id, ())) < t.headcount]
     # volunteers that are one person (a compiled menu's offers of one provider): one schedule, one limit
+    from vmatch.menu.people import person_groups  # (here: vmatch.menu imports this module)
+
     mates: dict[int, list[int]] = {}
     person_cap: dict[int, int] = {}
-    for info in dict(problem.extra.get("same_person") or {}).values():
+    for info in person_groups(problem).values():
         group = [problem.volunteer_index(x) for x in info["volunteers"]]
         for v in group:
             mates[v] = group

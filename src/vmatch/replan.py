@@ -38,6 +38,7 @@ from typing import Any, Literal
 from vmatch._replan_local import local_replan
 from vmatch.errors import ModelError
 from vmatch.menu.engine import solve_problem
+from vmatch.menu.solve import MENU_OBJECTIVE
 from vmatch.model import Problem, Task
 from vmatch.objective import Objective
 from vmatch.result import Result
@@ -51,7 +52,7 @@ REPLAN_ORDER = ("coverage", "keep", "fairness", "travel")
 #: Levels of a compiled menu's re-plan (``Problem.extra["menu"]``): coverage, keep, then the menu's
 #: own terms (:data:`vmatch.menu.solve.MENU_OBJECTIVE`: the requesters' and providers' preferences,
 #: reliability, travel).
-MENU_REPLAN_ORDER = ("coverage", "keep", "preference", "reliability", "travel")
+MENU_REPLAN_ORDER = (MENU_OBJECTIVE.order[0], "keep", *MENU_OBJECTIVE.order[1:])
 
 #: ``scope="auto"`` re-plans locally when the updated problem has more tasks than this.
 LOCAL_ABOVE = 150

@@ -105,9 +105,7 @@ class Master:
         self._groups: list[I64] = []
         self._extra: list[sp.csr_matrix] = []
         self.seen: set[tuple[int, ...]] = set()
-        #: With some orders' prices fixed (``column_generation(restrict=True)``): their sum, which
-        #: the master's value leaves out, and that the master is restricted (no floor of the whole).
-        self.fixed_value = 0.0
+        #: Some orders' prices are fixed (``column_generation(restrict=True)``): no floor of the whole.
         self.restricted = False
         self._warm: tuple[F64, F64] | None = None
 
@@ -340,7 +338,7 @@ def column_generation(
     cv = c - base[g]  # each arc's value in a column
     fixed_sum = float(base.sum())
     master = Master(na, len(free), rows=rows, rhs=rhs)
-    master.fixed_value, master.restricted = fixed_sum, bool(restrict and prices is not None)
+    master.restricted = bool(restrict and prices is not None)
     master.add(data.agent, gr, cv, _sorted(data, start))
     out = ColumnResult(math.inf, 0.0, np.zeros(ap.n_groups), master, np.zeros(0))
     if first is not None and prices is not None:

@@ -26,12 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmatch.eligibility import RULES, Tables
+from vmatch.eligibility import Tables
 from vmatch.errors import ModelError
 from vmatch.explain import explain
 from vmatch.menu.result import REASON_NAMES, menu_reasons
 from vmatch.model import Problem
-from vmatch.reasons import rule_masks
+from vmatch.reasons import _counts, rule_masks
 from vmatch.result import Result
 
 __all__ = ["OrderExplanation", "explain_orders", "explain_orders_text"]
@@ -143,13 +143,12 @@ def explain_orders(problem: Problem, result: Result, order: str | None = None) -
         ti = problem.task_index(e.task)
         t = problem.tasks[ti]
         # counted as the menu's shortfalls are (vmatch.menu.reasons): offers of other items, then
-        # among the item's offers those beyond reach, then among those within reach each rule's
+        # the shortfall counts of vmatch.reasons among the item's offers
         masks = rule_masks(tb, ti)
-        item, reach = masks["attribute"], masks["distance"]
-        counts = {"attribute": int((~item).sum()), "distance": int((item & ~reach).sum())}
-        for rule in RULES:
-            if rule not in counts:
-                counts[rule] = int((item & reach & ~masks[rule]).sum())
+        item = masks["attribute"]
+        among = _counts({r: m[item] for r, m in masks.items()}, ())
+        among.pop("busy", None)  # (named one by one below)
+        counts = {"attribute": int((~item).sum()), "distance": among.pop("distance", 0), **among}
         named = [*e.competition, *e.at_limit, *e.unused]
         provider = {o: str(problem.volunteers[problem.volunteer_index(o)].extra["provider"]) for o in named}
         # the compiled relaxations speak of tasks and volunteers; the attribute rule is the item itself
