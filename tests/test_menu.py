@@ -212,8 +212,9 @@ def test_reliability_then_travel_order_the_choice():
     assert [lv.name for lv in r.levels] == ["coverage", "preference", "reliability", "travel"]
 
 
-def test_one_person_with_two_offers_is_never_in_two_places():
-    mp = menu(
+def one_person_two_offers_at_once() -> MenuProblem:
+    """v1 offers a haircut and a meal at the same hours; r1 (priority 2) wants the haircut, r2 the meal."""
+    return menu(
         [Offer("cut", "v1", "haircut", windows=(w(9, 12),)), Offer("food", "v1", "meal", windows=(w(9, 12),))],
         [
             Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2),
@@ -222,6 +223,21 @@ def test_one_person_with_two_offers_is_never_in_two_places():
         [vol("v1")],
         items=(HAIRCUT, MEAL),
     )
+
+
+def one_person_short_of_time() -> MenuProblem:
+    """v1 offers a haircut and a meal with 70 minutes in all; r1 (priority 2) wants the haircut at 9,
+    r2 the meal at 14."""
+    return menu(
+        [Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")],
+        [Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2), Order("r2", "res2", "meal", w(14, 14.5), NEAR)],
+        [vol("v1", max_minutes=70)],
+        items=(HAIRCUT, MEAL),
+    )
+
+
+def test_one_person_with_two_offers_is_never_in_two_places():
+    mp = one_person_two_offers_at_once()
     p, m = menu_to_problem(mp)
     assert m.same_person == {"v1": ("cut", "food")}
     plain = solve(p, time_limit=5)  # the plain dispatch model does not know the offers are one person
@@ -231,13 +247,7 @@ def test_one_person_with_two_offers_is_never_in_two_places():
 
 
 def test_person_workload_spans_offers():
-    mp = menu(
-        [Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")],
-        [Order("r1", "res1", "haircut", w(9, 10), NEAR), Order("r2", "res2", "meal", w(14, 14.5), NEAR)],
-        [vol("v1", max_minutes=70)],
-        items=(HAIRCUT, MEAL),
-    )
-    r = solved(mp)
+    r = solved(one_person_short_of_time())
     assert len(r.assignments) == 1
 
 
@@ -526,16 +536,7 @@ def test_replan_of_a_menu_keeps_the_menus_own_terms():
 def test_explain_names_the_other_offer_of_the_same_person():
     # v1 is one person with two offers: serving r1 through "cut" leaves "food" busy for r2, although
     # the offer "food" itself serves nothing
-    mp = menu(
-        [Offer("cut", "v1", "haircut", windows=(w(9, 12),)), Offer("food", "v1", "meal", windows=(w(9, 12),))],
-        [
-            Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2),
-            Order("r2", "res2", "meal", w(9, 9.5), NEAR, priority=1),
-        ],
-        [vol("v1")],
-        items=(HAIRCUT, MEAL),
-    )
-    r = solved(mp)
+    r = solved(one_person_two_offers_at_once())
     (e,) = explain_orders(r.compiled, r.dispatch)
     assert (e.order, e.item, e.served_by) == ("r2", "meal", ())
     assert e.busy == {"food": ("r1",)} and e.provider == {"food": "v1"} and e.full == e.unused == ()
@@ -544,13 +545,7 @@ def test_explain_names_the_other_offer_of_the_same_person():
     (s,) = explain_orders(r.compiled, r.dispatch, "r1")
     assert s.served_by == ("cut",) and s.text() == "order r1 (haircut): served by cut"
     # at a workload limit that spans the person's offers, the other offer is full instead
-    mp = menu(
-        [Offer("cut", "v1", "haircut"), Offer("food", "v1", "meal")],
-        [Order("r1", "res1", "haircut", w(9, 10), NEAR, priority=2), Order("r2", "res2", "meal", w(14, 14.5), NEAR)],
-        [vol("v1", max_minutes=70)],
-        items=(HAIRCUT, MEAL),
-    )
-    r = solved(mp)
+    r = solved(one_person_short_of_time())
     (e,) = explain_orders(r.compiled, r.dispatch)
     assert e.order == "r2" and e.full == ("food",) and e.busy == {} and e.unused == ()
 
