@@ -1,7 +1,9 @@
 """CP-SAT model of an arc problem, solved level by level (lexicographic) or weighted.
 
 Variables: one Boolean per arc, one per job that needs a "served" switch (minimum
-head-count above one, composition rows, several jobs in the group, or a required group).
+head-count above one, composition rows, several jobs in the group, a required group, or a
+level that counts served jobs, ``Level.job_coef``); a job with one place has its switch equal to
+the sum of its arcs.
 Each level is solved in turn; the next level keeps the previous level's value as a
 constraint and starts from the previous solution as a hint.
 
@@ -35,15 +37,47 @@ __all__ = ["CpModel", "build_model", "solve_cpsat"]
 log = logging.getLogger(__name__)
 
 
+#: A linear expression as (variable indices, integer coefficients).
+Terms = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
 @dataclass
 class CpModel:
     """A CP-SAT model of an arc problem and its variables."""
 
     model: cp_model.CpModel
-    x: list[Any]
+    x: list[Any]  # x[a] is the model's variable a (index a)
     y: dict[int, Any]
-    exprs: list[Any]  # one linear expression per level, in integer units
+    terms: list[Terms]  # per level: variable indices, integer coefficients
     assumptions: dict[tuple[str, int], Any] | None = None  # request -> literal (build_model(assume=True))
+
+    def set_objective(self, terms: Terms, sense: str) -> None:
+        """Make ``terms`` (indices, coefficients) the objective, to maximise or minimise (``sense``)."""
+        idx, coef = terms
+        self.model.clear_objective()
+        o = self.model.model_proto.objective
+        o.vars.extend(idx.tolist())
+        o.coeffs.extend((-coef if sense == "max" else coef).tolist())
+        o.scaling_factor = -1.0 if sense == "max" else 1.0
+
+    def keep(self, terms: Terms, sense: str, value: int) -> None:
+        """Add ``terms >= value`` (``sense`` "max") or ``terms <= value`` ("min") as a constraint."""
+        idx, coef = terms
+        lin = self.model.model_proto.constraints.add().linear
+        lin.vars.extend(idx.tolist())
+        lin.coeffs.extend(coef.tolist())
+        lin.domain.extend([value, cp_model.INT_MAX] if sense == "max" else [cp_model.INT_MIN, value])
+
+    def hint(self, arcs: npt.NDArray[np.bool_], served: npt.NDArray[np.bool_]) -> None:
+        """Hint every arc variable (``arcs``, a mask) and every job switch (``served``, by job)."""
+        self.model.clear_hints()
+        h = self.model.model_proto.solution_hint
+        h.vars.extend(range(len(self.x)))
+        h.values.extend(arcs.astype(np.int64).tolist())
+        if self.y:
+            jobs = np.fromiter(self.y, np.int64, len(self.y))
+            h.vars.extend(yj.index for yj in self.y.values())
+            h.values.extend(served[jobs].astype(np.int64).tolist())
 
 
 def _job_arcs(ap: ArcProblem) -> list[npt.NDArray[np.int64]]:
@@ -80,12 +114,19 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
     if len(ap.composition):
         has_comp[ap.composition.owner] = True
     need_y = (ap.job_min > 1) | has_comp | (group_size[ap.job_group] > 1) | ap.group_required[ap.job_group]
+    for lv in ap.levels:  # a level that counts served jobs needs their switches
+        if lv.job_coef is not None:
+            need_y |= np.rint(lv.job_coef * lv.scale) != 0
     y: dict[int, Any] = {}
     jmin, jmax, jgroup = ap.job_min.tolist(), ap.job_max.tolist(), ap.job_group.tolist()
     for j, need in enumerate(need_y.tolist()):
         xs = [x[a] for a in job_arcs[j].tolist()]
         total = cp_model.LinearExpr.sum(xs)
-        if need:
+        if need and jmin[j] == 1 and jmax[j] == 1:  # one place: the switch is the sum
+            yj = m.new_bool_var("")
+            y[j] = yj
+            m.add(total == yj)
+        elif need:
             yj = m.new_bool_var("")
             y[j] = yj
             g_lit = lit("min_headcount", jgroup[j]) if jmin[j] > 1 else []
@@ -130,7 +171,8 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
         m.add_at_most_one([x[a] for a in idx[ptr[r] : ptr[r + 1]]])
     for r in range(len(ap.capacity)):
         arcs = ap.capacity.row(r)
-        m.add(sum(int(load[a]) * x[a] for a in arcs) <= int(ap.capacity.rhs[r]))
+        row = cp_model.LinearExpr.weighted_sum([x[a] for a in arcs.tolist()], load[arcs].tolist())
+        m.add(row <= int(ap.capacity.rhs[r]))
     for r in range(len(ap.composition)):
         j = int(ap.composition.owner[r])
         arcs = ap.composition.row(r)
@@ -145,18 +187,21 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
             m.add(sum(x[a] for a in ap.pinned.row(r)) == 1).only_enforce_if(lit("pinned", r))
         else:
             m.add_exactly_one([x[a] for a in ap.pinned.row(r)])
-    exprs = []
+    terms = []
     for lv in ap.levels:
         c = lv.int_coef()
-        nz = np.flatnonzero(c)
-        e = cp_model.LinearExpr.weighted_sum([x[a] for a in nz], [int(c[a]) for a in nz])
+        idx = [np.flatnonzero(c)]
+        coef = [c[idx[0]]]
         if lv.job_coef is not None:
             jc = np.rint(lv.job_coef * lv.scale).astype(np.int64)
-            e = e + sum(int(jc[j]) * y[int(j)] for j in np.flatnonzero(jc) if int(j) in y)
+            js = [int(j) for j in np.flatnonzero(jc) if int(j) in y]
+            idx.append(np.array([y[j].index for j in js], np.int64))
+            coef.append(jc[js])
         if lv.has_share:
-            e = e + round(lv.share_weight * lv.scale) * _max_share_var(m, x, lv)
-        exprs.append(e)
-    return CpModel(m, x, y, exprs, lits if assume else None)
+            idx.append(np.array([_max_share_var(m, x, lv).index], np.int64))
+            coef.append(np.array([round(lv.share_weight * lv.scale)], np.int64))
+        terms.append((np.concatenate(idx).astype(np.int64), np.concatenate(coef).astype(np.int64)))
+    return CpModel(m, x, y, terms, lits if assume else None)
 
 
 def _max_share_var(m: cp_model.CpModel, x: list[Any], lv: Level) -> Any:
@@ -180,10 +225,21 @@ def _hint(cm: CpModel, ap: ArcProblem, chosen: npt.NDArray[np.bool_]) -> None:
     """Hint every variable: the arcs, and the jobs served by them."""
     served = np.zeros(ap.n_jobs, bool)
     served[ap.arc_job[chosen]] = True
-    for a, xa in enumerate(cm.x):
-        cm.model.add_hint(xa, bool(chosen[a]))
-    for j, yj in cm.y.items():
-        cm.model.add_hint(yj, bool(served[j]))
+    cm.hint(chosen, served)
+
+
+def _weighted(weights: Sequence[float], terms: list[Terms], levels: list[Level]) -> Terms:
+    """The levels' terms summed with integer ``weights`` (a "min" level negated), one term per variable."""
+    idx = [t[0] for w, t in zip(weights, terms, strict=True) if w]
+    coef = [
+        int(w) * (t[1] if lv.sense == "max" else -t[1]) for w, t, lv in zip(weights, terms, levels, strict=True) if w
+    ]
+    if not idx:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    u, inv = np.unique(np.concatenate(idx), return_inverse=True)
+    c = np.zeros(len(u), np.int64)
+    np.add.at(c, inv, np.concatenate(coef))
+    return u.astype(np.int64), c
 
 
 _STATUS = {
@@ -242,27 +298,21 @@ def solve_cpsat(
         setattr(p, name, val)
     levels = list(ap.levels)
     if weights is not None:
-        obj = sum(
-            int(w) * (e if lv.sense == "max" else -e) for w, e, lv in zip(weights, cm.exprs, levels, strict=True) if w
-        )
-        plan = [("weighted", obj, "max")]
+        plan = [("weighted", _weighted(weights, cm.terms, levels), "max")]
     else:
-        plan = [(lv.name, e, lv.sense) for lv, e in zip(levels, cm.exprs, strict=True)]
+        plan = [(lv.name, t, lv.sense) for lv, t in zip(levels, cm.terms, strict=True)]
     bounds: list[float] = [float("nan")] * len(levels)
     statuses: list[SolveStatus] = []
     chosen: npt.NDArray[np.int64] | None = None
     served: npt.NDArray[np.int64] = np.zeros(0, np.int64)
     if not plan:
-        plan = [("feasibility", 0, "max")]
-    for k, (name, expr, sense) in enumerate(plan):
+        plan = [("feasibility", (np.zeros(0, np.int64), np.zeros(0, np.int64)), "max")]
+    for k, (name, terms, sense) in enumerate(plan):
         left = time_limit - (time.perf_counter() - t0)
         later = len(plan) - k - 1
         budget = left if later == 0 else left * (0.8 if k == 0 else 0.5)
         p.max_time_in_seconds = max(0.05, budget)
-        if sense == "max":
-            m.maximize(expr)
-        else:
-            m.minimize(expr)
+        cm.set_objective(terms, sense)
         st = _STATUS[solver.solve(m)]
         statuses.append(st)
         log.log(logging.DEBUG if quiet else logging.INFO, "level %s: %s in %.2fs", name, st.value, solver.wall_time)
@@ -277,10 +327,9 @@ def solve_cpsat(
             scale = levels[k].scale
             best = obj_val if st == SolveStatus.OPTIMAL else float(solver.best_objective_bound)
             bounds[k] = best / scale
-        m.clear_hints()
-        _hint(cm, ap, xs)
         if later:
-            m.add(expr >= obj_val if sense == "max" else expr <= obj_val)
+            _hint(cm, ap, xs)
+            cm.keep(terms, sense, obj_val)
     stats = {"build_seconds": build, "level_status": [s_.value for s_ in statuses]}
     wall = time.perf_counter() - t0
     if chosen is None:
