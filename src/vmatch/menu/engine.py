@@ -207,11 +207,13 @@ def solve_problem(
         elif sol.status == SolveStatus.UNKNOWN and start is not None:
             sol = _as_solution(ap, start, "start")
     else:
-        # one lane: a menu's parts are large and gain more from CP-SAT's second worker than from
-        # a second part solved beside them (20k x 5k welfare: about 24,430 against 24,370 in 30 s)
+        # two lanes (the default on two cores): since the parts' models are built from index
+        # arrays, two parts side by side with a worker each beat one with both workers (20k x 5k
+        # welfare, 30 s, solver seeds 0-2: 24,606 / 24,602 / 24,563 against 24,544 / 24,538 /
+        # 24,546; three lanes 24,580 / 24,582). Before, with more Python per part, one lane won.
         if bounds is None:
             sol = solve_lns(
-                ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: level_bounds(ap), lanes=1
+                ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: level_bounds(ap)
             )
         else:  # the search does not wait for the bound's process: it is read when the search ends
             quick = level_bounds(ap, flow=False)
@@ -225,7 +227,6 @@ def solve_problem(
                 workers=workers,
                 start=start,
                 bound=lambda: quick,
-                lanes=1,
                 group_lp=bounds.wanted,
                 bound_now=bounds.latest,
             )
