@@ -3,7 +3,8 @@
 Variables: one Boolean per arc, one per job that needs a "served" switch (minimum
 head-count above one, composition rows, several jobs in the group, a required group, or a
 level that counts served jobs, ``Level.job_coef``); a job with one place has its switch equal to
-the sum of its arcs.
+the sum of its arcs. A group whose jobs all have one place, no composition row and no count in
+a level has no switches: at most one of all its arcs is chosen (exactly one when required).
 Each level is solved in turn; the next level keeps the previous level's value as a
 constraint and starts from the previous solution as a hint.
 
@@ -113,13 +114,22 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
     has_comp = np.zeros(ap.n_jobs, bool)
     if len(ap.composition):
         has_comp[ap.composition.owner] = True
-    need_y = (ap.job_min > 1) | has_comp | (group_size[ap.job_group] > 1) | ap.group_required[ap.job_group]
+    counted = np.zeros(ap.n_jobs, bool)
     for lv in ap.levels:  # a level that counts served jobs needs their switches
         if lv.job_coef is not None:
-            need_y |= np.rint(lv.job_coef * lv.scale) != 0
+            counted |= np.rint(lv.job_coef * lv.scale) != 0
+    # a group whose jobs each have one place (no composition, not counted) needs no switch: at
+    # most one of all its arcs (exactly one when required)
+    plain_job = (ap.job_min == 1) & (ap.job_max == 1) & ~has_comp & ~counted
+    plain_group = np.bincount(ap.job_group, weights=~plain_job, minlength=ap.n_groups) == 0
+    need_y = (ap.job_min > 1) | has_comp | (group_size[ap.job_group] > 1) | ap.group_required[ap.job_group] | counted
+    need_y &= ~plain_group[ap.job_group]
     y: dict[int, Any] = {}
     jmin, jmax, jgroup = ap.job_min.tolist(), ap.job_max.tolist(), ap.job_group.tolist()
+    plain = plain_group[ap.job_group].tolist()
     for j, need in enumerate(need_y.tolist()):
+        if plain[j]:
+            continue
         xs = [x[a] for a in job_arcs[j].tolist()]
         total = cp_model.LinearExpr.sum(xs)
         if need and jmin[j] == 1 and jmax[j] == 1:  # one place: the switch is the sum
@@ -140,18 +150,27 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
                 m.add_implication(xa, yj)
         elif len(xs) > jmax[j]:
             m.add(total <= jmax[j])
-    if np.any(group_size > 1) or ap.group_required.any():
-        g_jobs: dict[int, list[Any]] = {}
-        for j, yj in y.items():
-            g_jobs.setdefault(int(ap.job_group[j]), []).append(yj)
-        for g, ys in g_jobs.items():
-            if ap.group_required[g]:
-                m.add_exactly_one(ys)
-            elif len(ys) > 1:
-                m.add_at_most_one(ys)
-        for g_req in np.flatnonzero(ap.group_required).tolist():
-            if g_req not in g_jobs:
-                m.add_bool_or([])  # a required group with no job: infeasible
+    g_jobs: dict[int, list[Any]] = {}
+    for j, yj in y.items():
+        g_jobs.setdefault(int(ap.job_group[j]), []).append(yj)
+    for g, ys in g_jobs.items():
+        if ap.group_required[g]:
+            m.add_exactly_one(ys)
+        elif len(ys) > 1:
+            m.add_at_most_one(ys)
+    arc_group = ap.job_group[ap.arc_job]
+    by_group = np.argsort(arc_group, kind="stable")
+    g_ptr = np.concatenate([[0], np.cumsum(np.bincount(arc_group, minlength=ap.n_groups))]).tolist()
+    required = ap.group_required.tolist()
+    for g in np.flatnonzero(plain_group).tolist():
+        arcs_g = by_group[g_ptr[g] : g_ptr[g + 1]].tolist()
+        if required[g]:
+            m.add_exactly_one([x[a] for a in arcs_g])
+        elif len(arcs_g) > 1:
+            m.add_at_most_one([x[a] for a in arcs_g])
+    for g_req in np.flatnonzero(ap.group_required & ~plain_group).tolist():
+        if g_req not in g_jobs:
+            m.add_bool_or([])  # a required group with no job: infeasible
     load = ap.arc_load
     # capacity rows only for the agents whose arcs could exceed it (a part holds few of all agents)
     agent_load = np.bincount(ap.arc_agent, weights=load, minlength=ap.n_agents)
