@@ -131,3 +131,21 @@ def test_many_task_reasons_equals_one_by_one() -> None:
     for t in short:
         assert many[t] == task_reasons(tb, t, by_task.get(t, [])), p.tasks[t].id
         assert many[t] == dict(r.unassigned[p.tasks[t].id].reasons)
+
+
+def test_explain_in_blocks_equals_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule masks computed for several tasks at once explain each task as one at a time does."""
+    import importlib
+
+    from vmatch.generate import generate_city
+
+    ex = importlib.import_module("vmatch.explain")  # (vmatch.explain is also the function)
+
+    p = generate_city(150, 60, seed=4, days=2)
+    r = solve(p, time_limit=5)
+    monkeypatch.setattr(ex, "MASK_BLOCK", 7)
+    blocked = explain(p, r)
+    assert len(blocked) >= 8  # more than one block
+    monkeypatch.setattr(ex, "MASK_BLOCK", 1)
+    assert explain(p, r) == blocked
+    assert [e.task for e in blocked] == [t.id for t in p.tasks if t.id in r.unassigned]

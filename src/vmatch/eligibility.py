@@ -108,6 +108,10 @@ class Tables:
             for s, lvl in t.skills.items():
                 self.tskill[j, col[s]] = lvl
         self.skill_col = col
+        # each task's asked skill columns first (a task asks for few): skill_ok compares only those
+        need = self.tskill > 0
+        self.tskill_k = int(need.sum(axis=1).max()) if self.nt else 0
+        self.tskill_cols = np.argsort(~need, axis=1, kind="stable")[:, : self.tskill_k]
 
     def _certificates(self, p: Problem) -> None:
         names = sorted({c for t in p.tasks for c in t.certificates})
@@ -190,12 +194,9 @@ def skill_ok(tb: Tables, v: I64, t: I64) -> B:
     if tb.vskill.shape[1] == 0:
         return np.ones(len(v), bool)
     # a task asks for few skills: compare only those columns (k-th asked skill of each task)
-    need = tb.tskill > 0
-    k_max = int(need.sum(axis=1).max()) if len(need) else 0
-    cols = np.argsort(~need, axis=1, kind="stable")[:, :k_max]  # asked columns first
     ok = np.ones(len(v), bool)
-    for k in range(k_max):
-        col = cols[t, k]
+    for k in range(tb.tskill_k):
+        col = tb.tskill_cols[t, k]
         ok &= tb.vskill[v, col] >= tb.tskill[t, col]
     return ok
 

@@ -27,6 +27,7 @@ task t: 1 of 1 places unfilled
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ import numpy as np
 from vmatch.eligibility import RULES, Tables, distance_km
 from vmatch.geo import haversine_km, travel_minutes
 from vmatch.model import Problem
-from vmatch.reasons import rule_masks
+from vmatch.reasons import block_masks, rule_masks
 from vmatch.result import Result
 
 __all__ = ["Relaxation", "TaskExplanation", "VolunteerExplanation", "explain", "explain_text", "explain_volunteers"]
@@ -208,10 +209,32 @@ def _no_one_note(tb: Tables, t: int, masks: dict[str, np.ndarray]) -> str:
     return f"no volunteer with {need} is available on {s:%A} {s:%H:%M}-{e:%H:%M}"
 
 
+#: Tasks whose rule masks are computed together (tasks x volunteers booleans per rule).
+MASK_BLOCK = 32
+
+
+def _masks_in_blocks(tb: Tables, tasks: list[int]) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """``(t, rule masks of t)`` for each task index of ``tasks``, computed ``MASK_BLOCK`` at a time."""
+    for i in range(0, len(tasks), MASK_BLOCK):
+        block = tasks[i : i + MASK_BLOCK]
+        masks = block_masks(tb, np.asarray(block, np.int64))
+        for k, t in enumerate(block):
+            yield t, {r: m[k] for r, m in masks.items()}
+
+
 def explain(
-    problem: Problem, result: Result, task: str | None = None, *, tables: Tables | None = None
+    problem: Problem,
+    result: Result,
+    task: str | None = None,
+    *,
+    tables: Tables | None = None,
+    on_masks: Callable[[int, dict[str, np.ndarray]], None] | None = None,
 ) -> list[TaskExplanation]:
-    """Explanations for every task short of its head-count (or for ``task`` only, short or not)."""
+    """Explanations for every task short of its head-count (or for ``task`` only, short or not).
+
+    ``on_masks`` (optional) sees each explained task's index and its rule masks (per rule, the
+    volunteers who pass it), for callers that count more from them.
+    """
     tb = tables or Tables(problem)
     by_task = result.by_task()
     by_vol: dict[int, list[tuple[int, int, int]]] = {}
@@ -234,10 +257,11 @@ def explain(
                 person_cap[v] = int(info["max_minutes"])
     out = []
     speed = problem.settings.travel_speed_kmh
-    for tid in ids:
-        t = problem.task_index(tid)
+    for t, masks in _masks_in_blocks(tb, [problem.task_index(tid) for tid in ids]):
+        tid = problem.tasks[t].id
         assigned = tuple(sorted(by_task.get(tid, ())))
-        masks = rule_masks(tb, t)
+        if on_masks is not None:
+            on_masks(t, masks)
         reasons = {r: int((~masks[r]).sum()) for r in RULES if (~masks[r]).any()}
         ok = np.logical_and.reduce([masks[r] for r in RULES])
         mine = {problem.volunteer_index(v) for v in assigned}

@@ -26,12 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from vmatch.eligibility import Tables
 from vmatch.errors import ModelError
 from vmatch.explain import explain
 from vmatch.menu.result import REASON_NAMES, menu_reasons
 from vmatch.model import Problem
-from vmatch.reasons import _counts, rule_masks
+from vmatch.reasons import _counts
 from vmatch.result import Result
 
 __all__ = ["OrderExplanation", "explain_orders", "explain_orders_text"]
@@ -137,18 +139,21 @@ def explain_orders(problem: Problem, result: Result, order: str | None = None) -
         raise ModelError("explain: field 'problem' is not a compiled menu problem (vmatch.menu.menu_to_problem)")
     if order is not None and order not in {t.id for t in problem.tasks}:
         raise ModelError(f"explain: field 'order' names unknown order {order!r}")
-    tb = Tables(problem)
-    out = []
-    for e in explain(problem, result, order, tables=tb):
-        ti = problem.task_index(e.task)
-        t = problem.tasks[ti]
+    counted: dict[int, dict[str, int]] = {}
+
+    def count(ti: int, masks: dict[str, np.ndarray]) -> None:
         # counted as the menu's shortfalls are (vmatch.menu.reasons): offers of other items, then
         # the shortfall counts of vmatch.reasons among the item's offers
-        masks = rule_masks(tb, ti)
         item = masks["attribute"]
         among = _counts({r: m[item] for r, m in masks.items()}, ())
         among.pop("busy", None)  # (named one by one below)
-        counts = {"attribute": int((~item).sum()), "distance": among.pop("distance", 0), **among}
+        counted[ti] = {"attribute": int((~item).sum()), "distance": among.pop("distance", 0), **among}
+
+    out = []
+    for e in explain(problem, result, order, tables=Tables(problem), on_masks=count):
+        ti = problem.task_index(e.task)
+        t = problem.tasks[ti]
+        counts = counted.pop(ti)
         named = [*e.competition, *e.at_limit, *e.unused]
         provider = {o: str(problem.volunteers[problem.volunteer_index(o)].extra["provider"]) for o in named}
         # the compiled relaxations speak of tasks and volunteers; the attribute rule is the item itself
