@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+def _solver_args(p: argparse.ArgumentParser) -> None:
+    """The options every solving command takes: time limit, seed, threads."""
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the whole solve (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="solver seed (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None, help="threads to use (default: every core, at most 8)")
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="vmatch", description="Match volunteers to service demand.")
     ap.add_argument("--version", action="store_true", help="print the version and exit")
@@ -38,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="cmd")
 
     s = sub.add_parser("solve", help="solve a problem file")
-    s.add_argument("problem", type=Path)
+    s.add_argument("problem", type=Path, help="the problem file (vmatch/1 JSON unless --format says otherwise)")
     s.add_argument(
         "--format",
         choices=["vmatch", "gap", "assign"],
@@ -52,9 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="which problem of a multi-problem GAP file (1-based)",
     )
-    s.add_argument("--time-limit", type=float, default=10.0)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--workers", type=int, default=None)
+    _solver_args(s)
     s.add_argument("--out", type=Path, help="write the solution JSON here")
     s.add_argument("--summary", action="store_true", help="print a readable summary")
     s.add_argument("--log-search", action="store_true", help="print CP-SAT's search log")
@@ -62,12 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--weights", default=None, help="one weighted sum instead, e.g. coverage=1000,travel=1")
 
     v = sub.add_parser("verify", help="check a solution against every hard rule")
-    v.add_argument("problem", type=Path)
-    v.add_argument("solution", type=Path)
+    v.add_argument("problem", type=Path, help="the problem file (vmatch/1 JSON, or a menu)")
+    v.add_argument("solution", type=Path, help="the solution file (as solve or menu writes it)")
 
     e = sub.add_parser("explain", help="why tasks are short of their head-count (or a menu's orders unserved)")
-    e.add_argument("problem", type=Path)
-    e.add_argument("solution", type=Path)
+    e.add_argument("problem", type=Path, help="the problem file (vmatch/1 JSON, or a menu)")
+    e.add_argument("solution", type=Path, help="the solution file (as solve or menu writes it)")
     who = e.add_mutually_exclusive_group()
     who.add_argument("--task", default=None, help="explain this task (short or not)")
     who.add_argument("--order", default=None, help="a menu: explain this order (served or not)")
@@ -75,45 +80,54 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="the same as data")
 
     pr = sub.add_parser("pair", help="long-term pairing of volunteers with beneficiaries (结对服务)")
-    pr.add_argument("problem", type=Path)
-    pr.add_argument("--time-limit", type=float, default=10.0)
-    pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--workers", type=int, default=None)
-    pr.add_argument("--engine", default="auto", choices=["auto", "cpsat", "relax"])
+    pr.add_argument("problem", type=Path, help="the pairing problem file (vmatch/1 JSON with a pairing section)")
+    _solver_args(pr)
+    pr.add_argument(
+        "--engine",
+        default="auto",
+        choices=["auto", "cpsat", "relax"],
+        help="one CP-SAT model, the relaxation-guided search, or by size (default: %(default)s)",
+    )
     pr.add_argument("--out", type=Path, help="write the pairing result JSON here")
 
     mn = sub.add_parser("menu", help="menu-style service: dispatch orders to offers (点单 -> 派单)")
-    mn.add_argument("problem", type=Path)
-    mn.add_argument("--mode", default="welfare", choices=["welfare", "stable"])
-    mn.add_argument("--optimal", default="requester", choices=["requester", "provider"])
-    mn.add_argument("--time-limit", type=float, default=10.0)
-    mn.add_argument("--seed", type=int, default=0)
-    mn.add_argument("--workers", type=int, default=None)
+    mn.add_argument("problem", type=Path, help="the menu problem file (vmatch/1 JSON with a menu section)")
+    mn.add_argument(
+        "--mode",
+        default="welfare",
+        choices=["welfare", "stable"],
+        help="serve the most (priority-weighted) orders, or a stable matching (default: %(default)s)",
+    )
+    mn.add_argument(
+        "--optimal",
+        default="requester",
+        choices=["requester", "provider"],
+        help="stable mode: whose optimal stable matching (default: %(default)s)",
+    )
+    _solver_args(mn)
     mn.add_argument("--out", type=Path, help="write the menu result JSON here")
 
     rp = sub.add_parser("replan", help="re-plan after accepts, declines, withdrawals, cancellations, additions")
-    rp.add_argument("problem", type=Path)
-    rp.add_argument("previous", type=Path)
-    rp.add_argument("events", type=Path)
-    rp.add_argument("--time-limit", type=float, default=10.0)
-    rp.add_argument("--seed", type=int, default=0)
-    rp.add_argument("--workers", type=int, default=None)
+    rp.add_argument("problem", type=Path, help="the problem file (vmatch/1 JSON, or a menu)")
+    rp.add_argument("previous", type=Path, help="the previous solution file")
+    rp.add_argument("events", type=Path, help="the events file (accepted, declined, withdrawn, cancelled, added)")
+    _solver_args(rp)
     rp.add_argument("--out", type=Path, help="write the new solution JSON here")
 
     g = sub.add_parser("generate", help="write a synthetic problem (city, province, pairing, menu)")
-    g.add_argument("kind")
-    g.add_argument("--volunteers", type=int, default=200)
-    g.add_argument("--tasks", type=int, default=80)
+    g.add_argument("kind", help="city, province, pairing or menu")
+    g.add_argument("--volunteers", type=int, default=200, help="city, province, pairing: volunteers")
+    g.add_argument("--tasks", type=int, default=80, help="city, province: tasks")
     g.add_argument("--beneficiaries", type=int, default=200, help="pairing: beneficiaries")
     g.add_argument("--orders", type=int, default=200, help="menu: orders")
     g.add_argument("--offers", type=int, default=60, help="menu: offers")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0, help="generator seed (default: %(default)s)")
     g.add_argument("--out", type=Path, help="file to write (default: stdout)")
 
     b = sub.add_parser("bench", help="run a benchmark suite")
-    b.add_argument("suite")
-    b.add_argument("--time-limit", type=float, default=None)
-    b.add_argument("--out", type=Path, default=Path("bench-out"))
+    b.add_argument("suite", choices=["gap-orlib", "gap-large", "city-small"], help="the suite to run")
+    b.add_argument("--time-limit", type=float, default=None, help="seconds per instance (default: the suite's own)")
+    b.add_argument("--out", type=Path, default=Path("bench-out"), help="folder for the results (default: %(default)s)")
     return ap
 
 
