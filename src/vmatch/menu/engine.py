@@ -51,11 +51,6 @@ __all__ = ["hint_arcs", "merge_levels", "repair_start", "solve_problem"]
 log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
 
-#: Seconds for each part of a fresh menu round's search (the search's default is 0.6). 20k x 5k
-#: welfare, 30 s, two lanes, solver seeds 0-2: 24,658 / 24,661 / 24,664 against 24,642 / 24,644 /
-#: 24,639 (and 24,629 on seed 0 again) at 0.6; 0.2: 24,634 / 24,665; 1.2: 24,662 / 24,643.
-MENU_PART_SECONDS = 0.3
-
 
 def hint_arcs(c: Compiled, plan: Sequence[tuple[str, str, datetime | None]]) -> I64:
     """Arc indices of (volunteer, task, start) triples (start None: the pair's earliest arc)."""
@@ -232,7 +227,6 @@ def solve_problem(
                 workers=workers,
                 start=start,
                 bound=lambda: quick,
-                sub_time=MENU_PART_SECONDS,
                 group_lp=bounds.wanted,
                 bound_now=bounds.latest,
             )

@@ -79,6 +79,11 @@ HOT_MARGIN = 0.1
 #: visited): 20 s from the greedy start on the 10k x 5k city, seeds 1-6, 29,350 on average with 5
 #: against 29,326 with 1 (3: 29,349 and 8: 29,348 on three seeds each).
 HOT_CHAIN_SEEDS = 5
+#: Seconds for each part (``sub_time``). With the parts' models built from index arrays (cheap),
+#: shorter parts won: 30 s, solver seeds 0-2, the 10k x 5k city 29,357 / 29,349 / 29,356 at 0.3
+#: against 29,334 / 29,341 / 29,336 at 0.6; the 20k x 5k menu 24,658 / 24,661 / 24,664 against
+#: 24,642 / 24,644 / 24,639 (0.2: 24,634 / 24,665; 1.2: 24,662 / 24,643).
+PART_SECONDS = 0.3
 #: Seconds between the search's progress lines (INFO on ``vmatch.solvers.lns``: time, parts,
 #: improvements, the first level and its bound) in long runs.
 PROGRESS_SECONDS = 15.0
@@ -255,7 +260,7 @@ def solve_lns(
     workers: int | None = None,
     start: B | None = None,
     bound: Callable[[], tuple[float, ...]] | None = None,
-    sub_time: float = 0.6,
+    sub_time: float = PART_SECONDS,
     first_share: float = 0.6,
     lanes: int | None = None,
     guide: Callable[[], npt.NDArray[np.float64] | None] | None = None,
