@@ -106,6 +106,7 @@ def build_model(ap: ArcProblem, *, fix_zero: npt.NDArray[np.bool_] | None = None
 
     n = ap.n_arcs
     x = [m.new_bool_var("") for _ in range(n)]
+    assert not x or x[-1].index == n - 1  # arc a is the model's variable a (CpModel.hint relies on it)
     if fix_zero is not None:
         for a in np.flatnonzero(fix_zero):
             m.add(x[a] == 0)
