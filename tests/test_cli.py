@@ -196,6 +196,17 @@ def test_menu_generate_and_solve_both_modes(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         doc = json.loads(out.read_text())
         assert doc["mode"] == mode and doc["assignments"]
+        # the summary: orders served and why the others are not, the first level with its bound
+        busy = sum(1 for reasons in doc["unserved"].values() if reasons.get("busy", 0) > 0)
+        lines = r.stdout.splitlines()
+        assert lines[0] == f"status      {doc['status']} ({mode})", r.stdout
+        assert lines[1] == (
+            f"orders      {len(doc['assignments'])} served of {len(doc['assignments']) + len(doc['unserved'])}; "
+            f"unserved: {busy} wait for a busy offer, {len(doc['unserved']) - busy} have no offer"
+        ), r.stdout
+        cov = doc["objective"]["coverage"]
+        assert lines[2].startswith(f"coverage    {cov['value']:.6g}"), r.stdout
+        assert ("(bound" in lines[2]) == (cov["bound"] is not None), r.stdout
     r = vmatch("-q", "solve", str(f))
     assert r.returncode == 2 and "vmatch menu" in r.stderr
 
@@ -237,6 +248,7 @@ def test_menu_replan_and_verify(tmp_path: Path) -> None:
     assert ch["kept"] >= len(prev) - 3 and ch["removed"] >= 2  # the declined pair and the cancelled order
     line = f"changes     kept {ch['kept']}, removed {ch['removed']}, added {ch['added']}, moved {ch['moved']}"
     assert line in r.stdout, r.stdout
+    assert "cancelled   1 (reported as unserved)" in r.stdout, r.stdout
     r = vmatch("-q", "verify", str(f), str(new))
     assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stdout
     # a plan that serves one order twice, the second time through an offer of another item

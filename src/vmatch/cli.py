@@ -271,12 +271,7 @@ def _menu(a: argparse.Namespace) -> int:
 
     mp = read_menu_problem(a.problem)
     r = menu_solve(mp, mode=a.mode, optimal=a.optimal, time_limit=a.time_limit, seed=a.seed, workers=a.workers)
-    d = menu_result_to_dict(r)
-    _emit(
-        json.dumps(d, indent=1) + "\n",
-        a.out,
-        f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served",
-    )
+    _emit(json.dumps(menu_result_to_dict(r), indent=1) + "\n", a.out, r.summary())
     return 0
 
 
@@ -332,12 +327,8 @@ def _replan_menu(a: argparse.Namespace) -> int:
     d = menu_result_to_dict(mr)
     for oid in ev["cancelled"]:  # cancelled orders stay in the menu: reported, not dropped
         d["unserved"][oid] = {"cancelled": 1}
-    _emit(
-        json.dumps(d, indent=1) + "\n",
-        a.out,
-        f"status {d['status']}: {len(d['assignments'])} orders dispatched, {len(d['unserved'])} not served\n"
-        + _changes_line(r),
-    )
+    cancelled = f"\ncancelled   {len(ev['cancelled'])} (reported as unserved)" if ev["cancelled"] else ""
+    _emit(json.dumps(d, indent=1) + "\n", a.out, f"{mr.summary()}{cancelled}\n{_changes_line(r)}")
     return 0
 
 

@@ -120,6 +120,31 @@ class MenuResult(FirstLevel):
             out.setdefault(a.provider, []).append(a.order)
         return out
 
+    def summary(self) -> str:
+        """A few lines for people: status, orders served, each objective level, why orders are
+        unserved, time.
+
+        The first level's line gives its bound and gap when there is one (welfare mode). An
+        unserved order "waits for a busy offer" when some offer could serve it but is serving
+        others or full, else "has no offer" that passes every rule.
+        """
+        n_busy = sum(1 for r in self.unserved.values() if r.get("busy", 0) > 0)
+        n_none = len(self.unserved) - n_busy
+        lines = [
+            f"status      {self.status.value} ({self.mode})",
+            f"orders      {len(self.assignments)} served of {len(self.assignments) + len(self.unserved)}; "
+            f"unserved: {n_busy} wait for a busy offer, {n_none} have no offer",
+        ]
+        for k, lv in enumerate(self.levels):
+            text = f"{lv.name:<11} {lv.value:.6g}"
+            if k == 0 and math.isfinite(lv.bound):
+                text += f" (bound {lv.bound:.6g}, gap {100 * lv.gap:.2f} %)"
+            lines.append(text)
+        wall = self.stats.get("wall_seconds")
+        if wall is not None:
+            lines.append(f"time        {float(wall):.2f} s")
+        return "\n".join(lines)
+
 
 def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
