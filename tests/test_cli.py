@@ -304,3 +304,26 @@ def test_replan_after_a_decline(problem_file: Path, tmp_path: Path) -> None:
     got = sorted((a["volunteer"], a["task"]) for a in json.loads(new.read_text())["assignments"])
     assert ("v2", "t2") not in got and ("v1", "t1") in got
     assert re.search(r"^changes     kept \d+, removed [1-9]\d*, added \d+, moved \d+$", r.stdout, re.M), r.stdout
+
+
+def test_reader_going_away_is_quiet(tmp_path: Path) -> None:
+    """``vmatch explain ... | head -1``: the closed pipe ends the command without a message."""
+    f, sol = tmp_path / "c.json", tmp_path / "s.json"
+    r = vmatch("-q", "generate", "city", "--volunteers", "40", "--tasks", "400", "--out", str(f))
+    assert r.returncode == 0, r.stderr
+    r = vmatch("-q", "solve", str(f), "--time-limit", "2", "--out", str(sol))
+    assert r.returncode == 0, r.stderr
+    assert len(vmatch("-q", "explain", str(f), str(sol)).stdout) > 100_000  # more than a pipe holds (64 KiB)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vmatch.cli", "-q", "explain", str(f), str(sol)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away with most of the output unread
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert first.startswith(b"task ")
+    assert err == ""
+    assert proc.returncode == 141

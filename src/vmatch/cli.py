@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -399,6 +400,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelError, ValueError) as e:
         print(f"vmatch: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader of stdout went away (``vmatch generate city | head``): not an error of ours;
+        # stdout goes to devnull so that the interpreter's final flush does not raise again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
     except OSError as e:
         print(f"vmatch: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return 2
