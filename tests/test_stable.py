@@ -194,6 +194,17 @@ def test_capacity_zero_and_missing_capacity_is_one() -> None:
     assert stable_match(rp, pp, {"x": 2}) == {"a": "x", "b": "x", "c": "y"}
 
 
+def test_capacity_beyond_64_bits_means_no_limit() -> None:
+    rp = {"a": ["x", "y"], "b": ["x", "y"], "c": ["x", "y"]}
+    pp = {"x": ["a", "b", "c"], "y": ["c", "b", "a"]}
+    everyone = {"a": "x", "b": "x", "c": "x"}
+    for cap in (3, 10**20, 2**63):  # was an OverflowError above 2**63 - 1
+        assert stable_match(rp, pp, {"x": cap}) == everyone
+        assert stable_match(rp, pp, {"x": cap}, optimal="provider") == everyone
+        # c unmatched: x has room, and so has y
+        assert blocking_pairs(rp, pp, {"x": cap}, {"a": "x", "b": "x"}) == [("c", "x"), ("c", "y")]
+
+
 def test_ties_are_broken_by_key_order_of_the_other_side() -> None:
     rp: Prefs = {"a": [("y", "x")], "b": ["x", "y"]}
     pp = {"x": ["b", "a"], "y": ["a"]}

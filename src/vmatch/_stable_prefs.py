@@ -151,7 +151,7 @@ def _capacities(capacities: Mapping[Any, int] | None, prov_ids: list[Any]) -> In
         c = capacities.get(p, 1)
         if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0:
             raise ModelError(f"provider {p!r}: field 'capacity' must be an integer >= 0, got {c!r}")
-        cap[i] = c
+        cap[i] = min(int(c), 2**62)  # beyond the requesters' number it is the same (no 64-bit overflow)
     return cap
 
 

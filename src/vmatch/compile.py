@@ -38,7 +38,7 @@ from scipy.spatial import cKDTree
 
 from vmatch import eligibility as el
 from vmatch.arcs import ArcProblem, Rows, csr_from_lists
-from vmatch.errors import InfeasibleError
+from vmatch.errors import InfeasibleError, ModelError
 from vmatch.geo import EARTH_RADIUS_KM, travel_minutes, unit_xyz
 from vmatch.model import Problem
 from vmatch.objective import Objective, build_levels
@@ -49,6 +49,11 @@ I64 = npt.NDArray[np.int64]
 
 #: Threads for the conflict rows (chunks of whole volunteers): the machine's cores, at most 4.
 COMPILE_THREADS = max(1, min(4, os.cpu_count() or 1))
+#: The most starts one task may have (its window less its duration, on the time step): a week at
+#: 15-min steps is 672, so this is about 100 days.
+MAX_STARTS = 10_000
+#: The most starts all tasks together may have.
+MAX_JOBS = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +115,26 @@ def candidate_pairs(tb: el.Tables, *, chunk: int = 10_000) -> tuple[I64, I64]:
 
 
 def _jobs(tb: el.Tables, step: int) -> tuple[I64, I64, I64]:
-    """Jobs (task occurrences): task index, start minute, and first job of each task."""
+    """Jobs (task occurrences): task index, start minute, and first job of each task.
+
+    Raises
+    ------
+    ModelError
+        When a task has more than :data:`MAX_STARTS` starts, or all tasks more than :data:`MAX_JOBS`.
+    """
     n_starts = (tb.twe - tb.tdur - tb.tws) // step + 1
+    if len(n_starts) and int(n_starts.max()) > MAX_STARTS:
+        k = int(np.argmax(n_starts))
+        raise ModelError(
+            f"task {tb.problem.tasks[k].id!r}: field 'window' gives {int(n_starts[k]):,} starts of "
+            f"{int(tb.tdur[k])} min every {step} min, more than {MAX_STARTS:,} (give a shorter window, "
+            "a duration closer to it, or a larger 'settings.time_step_minutes')"
+        )
+    if int(n_starts.sum()) > MAX_JOBS:
+        raise ModelError(
+            f"problem: field 'tasks' gives {int(n_starts.sum()):,} task starts in all, more than {MAX_JOBS:,} "
+            "(give shorter windows or a larger 'settings.time_step_minutes')"
+        )
     first = np.concatenate([[0], np.cumsum(n_starts)]).astype(np.int64)
     job_task = np.repeat(np.arange(tb.nt, dtype=np.int64), n_starts)
     within = np.arange(len(job_task), dtype=np.int64) - first[job_task]

@@ -10,10 +10,10 @@ class ModelError(ValueError):
 
     Examples
     --------
-    >>> raise ModelError("task 't1': field 'headcount' must be >= 1, got 0")
+    >>> raise ModelError("task 't1': field 'headcount' must be in [1, 100000], got 0")
     Traceback (most recent call last):
     ...
-    vmatch.errors.ModelError: task 't1': field 'headcount' must be >= 1, got 0
+    vmatch.errors.ModelError: task 't1': field 'headcount' must be in [1, 100000], got 0
     """
 
 

@@ -33,7 +33,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from vmatch.errors import ModelError
 
 __all__ = [
+    "MAX_HEADCOUNT",
+    "MAX_INT",
     "MAX_LEVEL",
+    "MAX_MINUTES",
+    "MAX_PRIORITY",
     "Location",
     "Problem",
     "Requirement",
@@ -45,6 +49,15 @@ __all__ = [
 ]
 
 MAX_LEVEL = 5
+#: The largest value of any integer field without a tighter limit (the compiled problem holds
+#: them in 64-bit integers, and the solvers multiply them together).
+MAX_INT = 10**9
+#: The largest head-count of a task, or count of a requirement.
+MAX_HEADCOUNT = 100_000
+#: The largest priority of a task or a menu order (a weight in the coverage level).
+MAX_PRIORITY = 1_000_000
+#: The largest workload limit in minutes (about 19 years).
+MAX_MINUTES = 10**7
 
 
 def _fail(kind: str, oid: str, fld: str, msg: str) -> ModelError:
@@ -67,12 +80,21 @@ def _check_finite(kind: str, oid: str, fld: str, x: object, lo: float, hi: float
         raise _fail(kind, oid, fld, f"must be in [{lo}, {hi}], got {x!r}")
 
 
+def int_range_error(x: int, lo: int, hi: int | None) -> str | None:
+    """Why ``x`` is outside ``[lo, hi]`` (``hi`` None: :data:`MAX_INT`), or None when inside."""
+    if hi is None:
+        if x < lo:
+            return f"must be >= {lo}"
+        return f"must be <= {MAX_INT}" if x > MAX_INT else None
+    return f"must be in [{lo}, {hi}]" if not lo <= x <= hi else None
+
+
 def _check_int(kind: str, oid: str, fld: str, x: object, lo: int, hi: int | None = None) -> None:
     if isinstance(x, bool) or not isinstance(x, int):
         raise _fail(kind, oid, fld, f"must be an integer, got {x!r}")
-    if x < lo or (hi is not None and x > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise _fail(kind, oid, fld, f"must be {rng}, got {x!r}")
+    why = int_range_error(x, lo, hi)
+    if why:
+        raise _fail(kind, oid, fld, f"{why}, got {x!r}")
 
 
 def _check_levels(kind: str, oid: str, fld: str, m: Mapping[str, int]) -> None:
@@ -166,7 +188,7 @@ class Requirement:
         if not isinstance(self.skill, str) or not self.skill:
             raise ModelError("requirement: field 'skill' must be a non-empty string")
         _check_int("requirement", self.skill, "level", self.level, 1, MAX_LEVEL)
-        _check_int("requirement", self.skill, "count", self.count, 1)
+        _check_int("requirement", self.skill, "count", self.count, 1, MAX_HEADCOUNT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +261,7 @@ class Volunteer:
         for fld in ("max_minutes", "max_minutes_per_day"):
             v = getattr(self, fld)
             if v is not None:
-                _check_int(k, i, fld, v, 0)
+                _check_int(k, i, fld, v, 0, MAX_MINUTES)
         if self.max_distance_km is not None:
             _check_finite(k, i, "max_distance_km", self.max_distance_km, 0.0, 40075.0)
         if self.rating is not None:
@@ -319,9 +341,9 @@ class Task:
                 raise _fail(k, i, "duration", f"must be a positive whole number of minutes, got {self.duration}")
             if self.duration > self.window.end - self.window.start:
                 raise _fail(k, i, "duration", "must not exceed the window")
-        _check_int(k, i, "headcount", self.headcount, 1)
+        _check_int(k, i, "headcount", self.headcount, 1, MAX_HEADCOUNT)
         _check_int(k, i, "min_headcount", self.min_headcount, 1, self.headcount)
-        _check_int(k, i, "priority", self.priority, 0)
+        _check_int(k, i, "priority", self.priority, 0, MAX_PRIORITY)
         _check_levels(k, i, "skills", self.skills)
         for n, r in enumerate(self.requirements):
             if not isinstance(r, Requirement):

@@ -36,7 +36,18 @@ from vmatch.io._json_util import (
     check_keys,
     json_data,
 )
-from vmatch.model import MAX_LEVEL, Problem, Requirement, Settings, Task, Volunteer, WeeklyRule
+from vmatch.model import (
+    MAX_HEADCOUNT,
+    MAX_LEVEL,
+    MAX_MINUTES,
+    MAX_PRIORITY,
+    Problem,
+    Requirement,
+    Settings,
+    Task,
+    Volunteer,
+    WeeklyRule,
+)
 
 __all__ = [
     "FIELDS",
@@ -124,9 +135,9 @@ def _attributes(ctx: Ctx, x: object, *, task: bool) -> dict[str, frozenset[str]]
     return out
 
 
-def _opt_int(ctx: Ctx, d: Mapping[str, Any], key: str, lo: int) -> int | None:
+def _opt_int(ctx: Ctx, d: Mapping[str, Any], key: str, lo: int, hi: int | None = None) -> int | None:
     x = d.get(key)
-    return None if x is None else as_int(ctx, key, x, lo)
+    return None if x is None else as_int(ctx, key, x, lo, hi)
 
 
 def _opt_num(ctx: Ctx, d: Mapping[str, Any], key: str, lo: float, hi: float) -> float | None:
@@ -216,8 +227,8 @@ def _volunteer(n: int, x: object) -> Volunteer:
             certificates=certs,
             availability=tuple(as_window(ctx, f"availability[{i}]", w) for i, w in enumerate(avail)),
             weekly=tuple(_weekly(ctx, i, r) for i, r in enumerate(weekly)),
-            max_minutes=_opt_int(ctx, d, "max_minutes", 0),
-            max_minutes_per_day=_opt_int(ctx, d, "max_minutes_per_day", 0),
+            max_minutes=_opt_int(ctx, d, "max_minutes", 0, MAX_MINUTES),
+            max_minutes_per_day=_opt_int(ctx, d, "max_minutes_per_day", 0, MAX_MINUTES),
             max_distance_km=_opt_num(ctx, d, "max_distance_km", 0.0, 40075.0),
             attributes=_attributes(ctx, _opt(d, "attributes", {}), task=False),
             team=_opt_str(ctx, d, "team"),
@@ -235,7 +246,7 @@ def _requirement(ctx: Ctx, n: int, x: object) -> Requirement:
         ctx.fail(f"{fld}.skill", "is missing (required)")
     skill = as_str(ctx, f"{fld}.skill", d["skill"])
     level = as_int(ctx, f"{fld}.level", _opt(d, "level", 1), 1, MAX_LEVEL)
-    count = as_int(ctx, f"{fld}.count", _opt(d, "count", 1), 1)
+    count = as_int(ctx, f"{fld}.count", _opt(d, "count", 1), 1, MAX_HEADCOUNT)
     with ctx.model():
         return Requirement(skill, level, count)
 
@@ -247,8 +258,8 @@ def _task(n: int, x: object) -> Task:
     dur = _opt_int(ctx, d, "duration", 1)
     if dur is not None and dur > window.minutes:
         ctx.fail("duration", f"({dur} min) must not exceed the window ({window.minutes} min)")
-    head = as_int(ctx, "headcount", _opt(d, "headcount", 1), 1)
-    low = as_int(ctx, "min_headcount", _opt(d, "min_headcount", 1), 1)
+    head = as_int(ctx, "headcount", _opt(d, "headcount", 1), 1, MAX_HEADCOUNT)
+    low = as_int(ctx, "min_headcount", _opt(d, "min_headcount", 1), 1, MAX_HEADCOUNT)
     if low > head:
         ctx.fail("min_headcount", f"({low}) must not exceed 'headcount' ({head})")
     reqs = as_list(ctx, "requirements", _opt(d, "requirements", []))
@@ -260,7 +271,7 @@ def _task(n: int, x: object) -> Task:
             duration=None if dur is None else timedelta(minutes=dur),
             headcount=head,
             min_headcount=low,
-            priority=as_int(ctx, "priority", _opt(d, "priority", 1), 0),
+            priority=as_int(ctx, "priority", _opt(d, "priority", 1), 0, MAX_PRIORITY),
             skills=_levels(ctx, "skills", _opt(d, "skills", {}), 1),
             requirements=tuple(_requirement(ctx, i, r) for i, r in enumerate(reqs)),
             certificates=tuple(_strings(ctx, "certificates", _opt(d, "certificates", []), nonempty=False)),

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, NoReturn
 
 from vmatch.errors import FormatError, ModelError
-from vmatch.model import Location, TimeWindow
+from vmatch.model import Location, TimeWindow, int_range_error
 
 __all__ = [
     "MAX_DEPTH",
@@ -143,13 +143,15 @@ def as_str(ctx: Ctx, fld: str, x: object) -> str:
 
 
 def as_int(ctx: Ctx, fld: str, x: object, lo: int, hi: int | None = None) -> int:
-    """An integer in ``[lo, hi]`` (a number with no fraction, like ``2.0``, counts; booleans do not)."""
+    """An integer in ``[lo, hi]`` (``hi`` None: at most :data:`vmatch.model.MAX_INT`; a number with
+    no fraction, like ``2.0``, counts; booleans do not)."""
     if isinstance(x, float) and math.isfinite(x) and x.is_integer():
         x = int(x)
     if isinstance(x, bool) or not isinstance(x, int):
         ctx.fail(fld, f"must be an integer, got {_short(x)}")
-    if x < lo or (hi is not None and x > hi):
-        ctx.fail(fld, f"must be {'>= ' + str(lo) if hi is None else f'in [{lo}, {hi}]'}, got {_short(x)}")
+    why = int_range_error(x, lo, hi)
+    if why:
+        ctx.fail(fld, f"{why}, got {_short(x)}")
     return x
 
 

@@ -1,7 +1,7 @@
 """The ``vmatch/1`` JSON interchange format: problems and solutions (see ``docs/format.md``).
 
 Readers refuse bad input with one :class:`vmatch.FormatError` line naming the object and
-the field (``task 't7': field 'headcount' must be >= 1, got 0``); they never return a
+the field (``task 't7': field 'headcount' must be in [1, 100000], got 0``); they never return a
 half-built problem. Writers produce documents that read back equal.
 
 Examples

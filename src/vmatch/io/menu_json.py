@@ -52,7 +52,7 @@ from vmatch.io.json_format import MAX_BYTES, _dumps, _guard, _read, _write, prob
 from vmatch.menu.model import Offer, Order, Rating, ServiceItem
 from vmatch.menu.problem import MenuProblem
 from vmatch.menu.result import MENU_SOLUTION_FORMAT, REASON_NAMES, MenuResult, menu_result_to_dict
-from vmatch.model import MAX_LEVEL, Problem, Task
+from vmatch.model import MAX_LEVEL, MAX_PRIORITY, Problem, Task
 from vmatch.result import Assignment, Result, Shortfall, Status
 
 __all__ = [
@@ -157,7 +157,7 @@ def _order(n: int, x: object) -> Order:
             as_str(ctx, "item", _need(ctx, d, "item")),
             as_window(ctx, "window", _need(ctx, d, "window")),
             as_location(ctx, "location", _need(ctx, d, "location")),
-            as_int(ctx, "priority", d.get("priority", 1), 0),
+            as_int(ctx, "priority", d.get("priority", 1), 0, MAX_PRIORITY),
             _strs(ctx, d, "ranked_providers"),
             _strs(ctx, d, "refused_providers"),
         )

@@ -22,7 +22,7 @@ Examples
 >>> Order("r2", "resident-8", "haircut", w, Location(30.6, 114.3), priority=-1)
 Traceback (most recent call last):
 ...
-vmatch.errors.ModelError: order 'r2': field 'priority' must be >= 0, got -1
+vmatch.errors.ModelError: order 'r2': field 'priority' must be in [0, 1000000], got -1
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from vmatch.errors import ModelError
-from vmatch.model import MAX_LEVEL, Location, Requirement, TimeWindow, WeeklyRule
+from vmatch.model import MAX_LEVEL, MAX_PRIORITY, Location, Requirement, TimeWindow, WeeklyRule, int_range_error
 
 __all__ = ["ITEM_ATTRIBUTE", "Offer", "Order", "Rating", "ServiceItem"]
 
@@ -59,9 +59,9 @@ def _str(kind: str, oid: object, fld: str, x: object) -> None:
 def _int(kind: str, oid: str, fld: str, x: object, lo: int, hi: int | None = None) -> None:
     if isinstance(x, bool) or not isinstance(x, int):
         raise _fail(kind, oid, fld, f"must be an integer, got {x!r}")
-    if x < lo or (hi is not None and x > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise _fail(kind, oid, fld, f"must be {rng}, got {x!r}")
+    why = int_range_error(x, lo, hi)
+    if why:
+        raise _fail(kind, oid, fld, f"{why}, got {x!r}")
 
 
 def _km(kind: str, oid: str, fld: str, x: object) -> None:
@@ -228,7 +228,7 @@ class Order:
             raise _fail(k, i, "window", "must be a TimeWindow")
         if not isinstance(self.location, Location):
             raise _fail(k, i, "location", "must be a Location")
-        _int(k, i, "priority", self.priority, 0)
+        _int(k, i, "priority", self.priority, 0, MAX_PRIORITY)
         object.__setattr__(self, "ranked_providers", tuple(self.ranked_providers))
         object.__setattr__(self, "refused_providers", tuple(self.refused_providers))
         _ids(k, i, "ranked_providers", self.ranked_providers)
