@@ -280,7 +280,7 @@ def test_menu_replan_and_verify(tmp_path: Path) -> None:
     assert r.returncode == 2 and "field 'added'" in r.stderr
     ev.write_text(json.dumps({"declined": [["of99", "or00001"]]}))
     r = vmatch("-q", "replan", str(f), str(sol), str(ev))
-    assert r.returncode == 2 and "field 'declined[0]' names unknown offer 'of99'" in r.stderr, r.stderr
+    assert r.returncode == 2 and "field 'declined[0]' names unknown offer or provider 'of99'" in r.stderr, r.stderr
     bad = json.loads(sol.read_text())
     bad["assignments"][0]["offer"] = "nobody"
     broken.write_text(json.dumps(bad))

@@ -532,6 +532,86 @@ def test_replan_of_a_menu_keeps_the_menus_own_terms():
     assert r2.breakdown["preference"] == 9.0
 
 
+def test_menu_replan_a_decline_is_the_providers_for_all_its_offers():
+    # a has two haircut offers (morning, all day); b is farther. r1 goes to a; a declines it through
+    # one offer: the compiled pairs alone would hand r1 to a's other offer, the menu's decline does not
+    from vmatch.menu import menu_replan
+    from vmatch.replan import replan
+
+    offers = [
+        Offer("am", "a", "haircut", windows=(w(8, 12),)),
+        Offer("day", "a", "haircut", windows=(w(8, 18),)),
+        Offer("ob", "b", "haircut"),
+    ]
+    orders = [Order("r1", "res1", "haircut", w(9, 10), NEAR), Order("r2", "res2", "haircut", w(14, 15), NEAR)]
+    mp = menu(offers, orders, [vol("a", location=NEAR), vol("b")])
+    r = solved(mp)
+    first = r.by_order()["r1"]
+    assert first.provider == "a"
+    plain = replan(r.compiled, r.dispatch, declined=[(first.offer, "r1")], **QUICK)  # type: ignore[arg-type]
+    assert {x.task: x.volunteer for x in plain.assignments}["r1"] in ("am", "day")  # a again, other offer
+    for who in (first.offer, "a"):  # by the offer, or by the provider
+        r2 = menu_replan(mp, r, declined=[(who, "r1")], **QUICK)  # type: ignore[arg-type]
+        assert (r2.by_order()["r1"].provider, r2.by_order()["r1"].offer) == ("b", "ob")
+        assert r2.by_order()["r2"] == r.by_order()["r2"]  # untouched
+        assert check_menu(mp, r2) == [] and verify(r2.compiled, r2.dispatch) == []
+        assert r2.stats["changes"] == {"kept": 1, "removed": 1, "added": 1, "moved": 0}
+
+
+def test_menu_replan_accepts_withdraws_and_cancels_in_menu_terms():
+    from vmatch.menu import menu_replan
+
+    offers = [Offer("oa", "a", "haircut"), Offer("oa2", "a", "meal"), Offer("ob", "b", "haircut")]
+    orders = [
+        Order("r1", "res1", "haircut", w(9, 10), NEAR),
+        Order("r2", "res2", "meal", w(11, 12), NEAR),
+        Order("r3", "res3", "haircut", w(13, 14), NEAR),
+    ]
+    mp = menu(offers, orders, [vol("a", location=NEAR), vol("b", location=NEAR)], items=(HAIRCUT, MEAL))
+    r = solved(mp)
+    assert set(r.by_order()) == {"r1", "r2", "r3"}
+    served_by_a = sorted(o for o, x in r.by_order().items() if x.provider == "a")
+    assert served_by_a
+    # a accepts one of its orders (named by provider), then leaves with all its offers: the accepted
+    # pair is kept, the rest of a's orders go to b or stay unserved; r3 is cancelled and reported
+    keep = served_by_a[0]
+    with pytest.raises(ModelError, match=r"provider 'b' does not serve order"):
+        menu_replan(mp, r, accepted=[("b", keep)], **QUICK)  # type: ignore[arg-type]
+    r2 = menu_replan(mp, r, accepted=[("a", keep)], cancelled=["r3"], **QUICK)  # type: ignore[arg-type]
+    assert r2.by_order()[keep].offer == r.by_order()[keep].offer
+    assert r2.unserved["r3"] == {"cancelled": 1} and "r3" not in r2.by_order()
+    r3 = menu_replan(mp, r, withdrawn=["a"], **QUICK)  # type: ignore[arg-type]
+    assert all(x.provider == "b" for x in r3.assignments)
+    assert "r2" in r3.unserved  # the meal: only a offered it
+    assert set(r3.by_order()) | set(r3.unserved) == {"r1", "r2", "r3"}
+    for bad, msg in (
+        (dict(declined=[("zz", "r1")]), r"declined\[0\]' names unknown offer or provider 'zz'"),
+        (dict(declined=[("a", "r9")]), r"declined\[0\]' names unknown order 'r9'"),
+        (dict(withdrawn=["zz"]), r"withdrawn\[0\]' names unknown offer or provider 'zz'"),
+        (dict(accepted=[("a",)]), r"accepted\[0\]' must be an \(offer or provider id, order id\) pair"),
+    ):
+        with pytest.raises(ModelError, match=msg):
+            menu_replan(mp, r, **bad, **QUICK)  # type: ignore[arg-type]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.data())
+def test_menu_replan_never_gives_a_declined_order_back_to_its_provider(seed, data):  # type: ignore[no-untyped-def]
+    from vmatch.menu import menu_replan
+
+    mp = generate_menu(30, 12, seed=seed)
+    r = menu_solve(mp, time_limit=2.0, workers=1)
+    if len(r.assignments) < 2:
+        return
+    a, b = data.draw(st.permutations(r.assignments))[:2]
+    r2 = menu_replan(mp, r, declined=[(a.provider, a.order)], accepted=[(b.offer, b.order)], time_limit=2.0)
+    assert r2.by_order().get(a.order, a).provider != a.provider or a.order in r2.unserved
+    assert r2.by_order()[b.order] == b
+    assert set(r2.by_order()) | set(r2.unserved) == {o.id for o in mp.orders}
+    assert check_menu(mp, r2) == [] and verify(r2.compiled, r2.dispatch) == []
+    assert person_violations(r2.compiled, r2.dispatch) == []
+
+
 # ------------------------------------------------------------------------------------------ explain
 def test_explain_names_the_other_offer_of_the_same_person():
     # v1 is one person with two offers: serving r1 through "cut" leaves "food" busy for r2, although

@@ -24,7 +24,7 @@ from vmatch.io.json_format import (
     write_solution,
 )
 from vmatch.io.orlib import read_assign, read_gap
-from vmatch.menu import MenuProblem, MenuResult, Offer, Order, Rating, ServiceItem, menu_solve
+from vmatch.menu import MenuProblem, MenuResult, Offer, Order, Rating, ServiceItem, menu_replan, menu_solve
 from vmatch.model import Location, Problem, Requirement, Settings, Task, TimeWindow, Volunteer, WeeklyRule
 from vmatch.objective import Objective
 from vmatch.pairing import (
@@ -93,6 +93,7 @@ __all__ = [
     "loads_solution",
     "max_weakly_stable",
     "max_weakly_stable_result",
+    "menu_replan",
     "menu_solve",
     "pair",
     "problem_from_dict",

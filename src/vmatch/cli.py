@@ -310,26 +310,24 @@ def _menu_plan(problem: Path, solution: Path) -> tuple[MenuProblem, Problem, Men
 
 def _replan_menu(a: argparse.Namespace) -> int:
     """``vmatch replan`` on a menu: the previous plan is a menu solution (``vmatch menu --out``),
-    the events name offers and orders, and the new plan is written as a menu solution."""
+    the events name offers (or providers) and orders, and the new plan is written as a menu
+    solution (:func:`vmatch.menu.replan.menu_replan`)."""
     from vmatch.io.menu_json import read_events
     from vmatch.menu import menu_result_to_dict
-    from vmatch.menu.solve import from_dispatch
-    from vmatch.replan import apply_events, replan
+    from vmatch.menu.replan import menu_replan
 
-    mp, p, mapping, prev = _menu_plan(a.problem, a.previous)
+    mp, _, _, prev = _menu_plan(a.problem, a.previous)
     ev = read_events(a.events)
-    if ev["added"]:
+    if ev.pop("added"):
         raise ModelError(
             "replan: field 'added' is not taken for a menu (new orders join the menu document; "
             "run vmatch menu on it, or vmatch.replan with the compiled problem)"
         )
-    r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
-    mr = from_dispatch(mp, apply_events(p, **ev), mapping, r, "welfare")
-    d = menu_result_to_dict(mr)
-    for oid in ev["cancelled"]:  # cancelled orders stay in the menu: reported, not dropped
-        d["unserved"][oid] = {"cancelled": 1}
+    mr = menu_replan(mp, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
     cancelled = f"\ncancelled   {len(ev['cancelled'])} (reported as unserved)" if ev["cancelled"] else ""
-    _emit(json.dumps(d, indent=1) + "\n", a.out, f"{mr.summary()}{cancelled}\n{_changes_line(r)}")
+    assert mr.dispatch is not None
+    text = json.dumps(menu_result_to_dict(mr), indent=1) + "\n"
+    _emit(text, a.out, f"{mr.summary()}{cancelled}\n{_changes_line(mr.dispatch)}")
     return 0
 
 

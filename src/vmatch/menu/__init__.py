@@ -2,11 +2,11 @@
 
 A centre publishes a menu of :class:`ServiceItem`; volunteers and teams publish :class:`Offer`;
 residents place :class:`Order`; :func:`menu_solve` dispatches every order to at most one provider,
-welfare-optimally or stably; providers accept or decline (:func:`vmatch.replan` on the compiled
-problem); :func:`explain_orders` says why an order is unserved; residents rate (:class:`Rating`,
-:func:`vmatch.ratings.reliability`), which weighs the next round. A menu problem compiles to a
-dispatch problem (:func:`menu_to_problem`) and is solved by the dispatch pipeline: there is no
-second solver stack.
+welfare-optimally or stably; providers accept or decline and residents cancel
+(:func:`menu_replan`, or :func:`vmatch.replan` on the compiled problem); :func:`explain_orders`
+says why an order is unserved; residents rate (:class:`Rating`, :func:`vmatch.ratings.reliability`),
+which weighs the next round. A menu problem compiles to a dispatch problem (:func:`menu_to_problem`)
+and is solved by the dispatch pipeline: there is no second solver stack.
 
 Examples
 --------
@@ -26,6 +26,7 @@ from vmatch.menu.explain import OrderExplanation, explain_orders, explain_orders
 from vmatch.menu.model import Offer, Order, Rating, ServiceItem
 from vmatch.menu.people import person_violations
 from vmatch.menu.problem import MenuProblem
+from vmatch.menu.replan import menu_replan
 from vmatch.menu.result import MenuAssignment, MenuResult, menu_result_to_dict
 from vmatch.menu.solve import MENU_OBJECTIVE, menu_solve
 
@@ -43,6 +44,7 @@ __all__ = [
     "check_menu",
     "explain_orders",
     "explain_orders_text",
+    "menu_replan",
     "menu_result_to_dict",
     "menu_solve",
     "menu_to_problem",
