@@ -209,6 +209,16 @@ def test_menu_generate_and_solve_both_modes(tmp_path: Path) -> None:
         assert ("(bound" in lines[2]) == (cov["bound"] is not None), r.stdout
     r = vmatch("-q", "solve", str(f))
     assert r.returncode == 2 and "vmatch menu" in r.stderr
+    # the largest weakly stable matching serves at least as many orders as deferred acceptance
+    big = tmp_path / "largest.json"
+    r = vmatch("-q", "menu", str(f), "--mode", "stable", "--largest", "--time-limit", "5", "--out", str(big))
+    assert r.returncode == 0, r.stderr
+    da = json.loads((tmp_path / "stable.json").read_text())
+    assert len(json.loads(big.read_text())["assignments"]) >= len(da["assignments"])
+    r = vmatch("-q", "verify", str(f), str(big))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = vmatch("-q", "menu", str(f), "--largest")
+    assert r.returncode == 2 and "--largest' needs --mode stable" in r.stderr
 
 
 def test_menu_replan_and_verify(tmp_path: Path) -> None:

@@ -105,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=["requester", "provider"],
         help="stable mode: whose optimal stable matching (default: %(default)s)",
     )
+    mn.add_argument(
+        "--largest",
+        action="store_true",
+        help="stable mode: the largest weakly stable matching (CP-SAT, within --time-limit; "
+        "larger than deferred acceptance's when preferences tie) instead of --optimal's",
+    )
     _solver_args(mn)
     mn.add_argument("--out", type=Path, help="write the menu result JSON here")
 
@@ -271,7 +277,17 @@ def _menu(a: argparse.Namespace) -> int:
     from vmatch.menu import menu_result_to_dict, menu_solve
 
     mp = read_menu_problem(a.problem)
-    r = menu_solve(mp, mode=a.mode, optimal=a.optimal, time_limit=a.time_limit, seed=a.seed, workers=a.workers)
+    if a.largest and a.mode != "stable":
+        raise ModelError("menu: field '--largest' needs --mode stable")
+    r = menu_solve(
+        mp,
+        mode=a.mode,
+        optimal=a.optimal,
+        largest=a.largest,
+        time_limit=a.time_limit,
+        seed=a.seed,
+        workers=a.workers,
+    )
     _emit(json.dumps(menu_result_to_dict(r), indent=1) + "\n", a.out, r.summary())
     return 0
 
