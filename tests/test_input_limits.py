@@ -13,6 +13,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -162,6 +163,13 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> Any:
     return d
 
 
+SCHEMA = jsonschema.Draft202012Validator(json_schema("problem"))
+
+
+def schema_errors(d: Any) -> list[str]:
+    return [f"{list(e.path)}: {e.message}" for e in SCHEMA.iter_errors(d)]
+
+
 MENU = json.loads(json.dumps(menu_problem_to_dict(generate_menu(10, 5, seed=1))))
 PAIRING = json.loads(json.dumps(pairing_problem_to_dict(generate_pairing(8, 6, seed=1))))
 CITY = json.loads(json.dumps(problem_to_dict(GENERATORS["city"](12, 6, seed=1))))
@@ -171,8 +179,13 @@ CITY = json.loads(json.dumps(problem_to_dict(GENERATORS["city"](12, 6, seed=1)))
 @given(mutated(MENU))
 def test_mutated_menus_compile_or_give_one_named_error(d: Any) -> None:
     try:
-        problem, _ = menu_to_problem(menu_problem_from_dict(d))
-        compile_problem(problem)
+        mp = menu_problem_from_dict(d)
+    except ModelError as e:
+        assert "\n" not in str(e)
+        return
+    assert schema_errors(d) == []  # what the reader takes, the bundled schema takes
+    try:
+        compile_problem(menu_to_problem(mp)[0])
     except ModelError as e:
         assert "\n" not in str(e)
 
@@ -183,7 +196,13 @@ def test_mutated_pairings_compile_or_give_one_named_error(d: Any) -> None:
     from vmatch._pairing_compile import compile_pairing
 
     try:
-        compile_pairing(pairing_problem_from_dict(d))
+        pp = pairing_problem_from_dict(d)
+    except ModelError as e:
+        assert "\n" not in str(e)
+        return
+    assert schema_errors(d) == []
+    try:
+        compile_pairing(pp)
     except ModelError as e:
         assert "\n" not in str(e)
 
@@ -192,7 +211,13 @@ def test_mutated_pairings_compile_or_give_one_named_error(d: Any) -> None:
 @given(mutated(CITY))
 def test_mutated_dispatch_problems_compile_or_give_one_named_error(d: Any) -> None:
     try:
-        compile_problem(problem_from_dict(d))
+        p = problem_from_dict(d)
+    except ModelError as e:
+        assert "\n" not in str(e)
+        return
+    assert schema_errors(d) == []
+    try:
+        compile_problem(p)
     except ModelError as e:
         assert "\n" not in str(e)
 

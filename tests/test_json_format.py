@@ -881,15 +881,25 @@ def test_schema_files_are_valid_json_and_package_data(kind: str) -> None:
 
 
 def test_schema_and_reader_accept_the_same_field_names() -> None:
+    from vmatch.io.menu_json import MENU_FIELDS
+    from vmatch.io.pairing_json import FIELDS as PAIRING_FIELDS
+
     problem = schema_objects(json_schema("problem"))
     assert problem == {
-        "": set(FIELDS["problem"]),
+        "": {*FIELDS["problem"], "menu", "pairing"},
         "settings": set(FIELDS["settings"]),
         "volunteer": set(FIELDS["volunteer"]),
         "task": set(FIELDS["task"]),
         "weekly": set(FIELDS["weekly"]),
         "requirement": set(FIELDS["requirement"]),
+        **{k: set(MENU_FIELDS[k]) for k in ("menu", "item", "offer", "order", "rating")},
+        "pairing": set(PAIRING_FIELDS["pairing"]),
+        "beneficiary": set(PAIRING_FIELDS["beneficiary"]),
+        "pairing_weights": set(PAIRING_FIELDS["weights"]),
     }
+    # a menu document's own top level: the schema's, less what only a dispatch problem has
+    assert set(MENU_FIELDS["document"]) == {"format", "settings", "volunteers", "menu", "extra"}
+    problem = {k: v - {"menu", "pairing"} if k == "" else v for k, v in problem.items() if k in FIELDS or k == ""}
     solution = schema_objects(json_schema("solution"))
     assert solution == {
         "": set(SOLUTION_FIELDS["solution"]),
@@ -940,6 +950,54 @@ def test_schema_defaults_and_patterns_match_the_reader() -> None:
     sol = json_schema("solution")
     assert sol["$defs"]["assignment"]["properties"]["start"]["pattern"] == defs["datetime"]["pattern"]
     assert sol["properties"]["status"]["enum"] == [x.value for x in Status]
+
+
+def test_documents_of_every_kind_validate_against_the_bundled_schema() -> None:
+    """The schema is checked with a JSON Schema validator (jsonschema, a test dependency) on what
+    the writers produce and on the documented examples, and it refuses what the readers refuse
+    at the level of shape."""
+    import jsonschema
+
+    from vmatch.gen.menu import generate_menu
+    from vmatch.generate import GENERATORS
+    from vmatch.io.menu_json import menu_problem_to_dict
+    from vmatch.io.pairing_json import pairing_problem_to_dict
+    from vmatch.pairing import generate_pairing
+
+    s = json_schema("problem")
+    jsonschema.Draft202012Validator.check_schema(s)
+    v = jsonschema.Draft202012Validator(s)
+    bundled = json.loads((ROOT / "src" / "vmatch" / "examples" / "district-weekend.json").read_text(encoding="utf-8"))
+    docs = {
+        "full": full_doc(),
+        "bundled": bundled,
+        "city": problem_to_dict(GENERATORS["city"](60, 25, seed=2)),
+        "menu": menu_problem_to_dict(generate_menu(120, 40, seed=2)),
+        "pairing": pairing_problem_to_dict(generate_pairing(60, 30, seed=2)),
+    }
+    for name, d in docs.items():
+        d = json.loads(json.dumps(d))
+        assert [e.message for e in v.iter_errors(d)] == [], name
+    menu = json.loads(json.dumps(docs["menu"]))
+    assert menu["menu"]["items"] and menu["menu"]["offers"] and menu["menu"]["orders"] and menu["menu"]["ratings"]
+    refused = [
+        ("tasks", []),  # a menu document has no tasks ...
+        ("pairing", json.loads(json.dumps(docs["pairing"]["pairing"]))),  # ... nor a pairing section
+    ]
+    for key, value in refused:
+        assert not v.is_valid({**menu, key: value}), key
+    for path, value in (
+        ("menu.orders.0.priority", 1_000_001),
+        ("menu.items.0.colour", "red"),
+        ("menu.offers.0.capacity", -1),
+        ("menu.ratings.0.stars", 6),
+    ):
+        d = edit(json.loads(json.dumps(menu)), path, value)
+        assert not v.is_valid(d), path
+    pairing = json.loads(json.dumps(docs["pairing"]))
+    for path, value in (("pairing.beneficiaries.0.weekly", []), ("pairing.max_beneficiaries", {"v0": 1001})):
+        d = edit(json.loads(json.dumps(pairing)), path, value)
+        assert not v.is_valid(d), path
 
 
 def test_schema_field_names_all_appear_in_the_docs() -> None:
