@@ -862,14 +862,22 @@ def walk(node: Any) -> list[dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize("kind", ["problem", "solution"])
+SCHEMA_FILES = {
+    "problem": ("vmatch-1.schema.json", "vmatch/1"),
+    "solution": ("vmatch-solution-1.schema.json", "vmatch-solution/1"),
+    "menu-solution": ("vmatch-menu-solution-1.schema.json", "vmatch-menu-solution/1"),
+    "pairing-solution": ("vmatch-pairing-solution-1.schema.json", "vmatch-pairing-solution/1"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
 def test_schema_files_are_valid_json_and_package_data(kind: str) -> None:
-    name = {"problem": "vmatch-1.schema.json", "solution": "vmatch-solution-1.schema.json"}[kind]
+    name, fmt = SCHEMA_FILES[kind]
     on_disk = json.loads((ROOT / "src" / "vmatch" / "schema" / name).read_text(encoding="utf-8"))
     s = json_schema(kind)
     assert s == on_disk
     assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert s["properties"]["format"]["const"] == {"problem": "vmatch/1", "solution": "vmatch-solution/1"}[kind]
+    assert s["properties"]["format"]["const"] == fmt
     for node in walk(s):  # every $ref resolves; every object with properties is closed
         if "$ref" in node:
             assert node["$ref"].startswith("#/$defs/") and node["$ref"][8:] in s["$defs"], node["$ref"]
@@ -998,6 +1006,41 @@ def test_documents_of_every_kind_validate_against_the_bundled_schema() -> None:
     for path, value in (("pairing.beneficiaries.0.weekly", []), ("pairing.max_beneficiaries", {"v0": 1001})):
         d = edit(json.loads(json.dumps(pairing)), path, value)
         assert not v.is_valid(d), path
+
+
+def test_menu_and_pairing_solutions_validate_against_their_schemas() -> None:
+    import jsonschema
+
+    from vmatch.gen.menu import generate_menu
+    from vmatch.io._pairing_json_result import SOLUTION_FIELDS as PAIRING_SOLUTION_FIELDS
+    from vmatch.io.menu_json import MENU_FIELDS
+    from vmatch.io.pairing_json import dumps_pairing_result
+    from vmatch.menu import menu_replan, menu_result_to_dict, menu_solve
+    from vmatch.pairing import generate_pairing, pair
+
+    menu_s, pairing_s = json_schema("menu-solution"), json_schema("pairing-solution")
+    assert set(menu_s["properties"]) == set(MENU_FIELDS["solution"])
+    assert set(menu_s["$defs"]["assignment"]["properties"]) == set(MENU_FIELDS["assignment"])
+    assert set(pairing_s["properties"]) == set(PAIRING_SOLUTION_FIELDS)
+    mv, pv = jsonschema.Draft202012Validator(menu_s), jsonschema.Draft202012Validator(pairing_s)
+    mp = generate_menu(60, 20, seed=4)
+    for mode in ("welfare", "stable"):
+        d = json.loads(json.dumps(menu_result_to_dict(menu_solve(mp, mode=mode, time_limit=3))))  # type: ignore[arg-type]
+        assert d["assignments"] and d["unserved"]
+        assert [e.message for e in mv.iter_errors(d)] == [], mode
+    r = menu_solve(mp, time_limit=3)
+    a = r.assignments[0]
+    d = menu_result_to_dict(menu_replan(mp, r, declined=[(a.provider, a.order)], cancelled=[a.order], time_limit=3))
+    d = json.loads(json.dumps(d))
+    assert d["unserved"][a.order] == {"cancelled": 1}
+    assert [e.message for e in mv.iter_errors(d)] == []
+    assert not mv.is_valid({**d, "mode": "other"})
+    pp = generate_pairing(40, 25, seed=4)
+    d = json.loads(dumps_pairing_result(pair(pp, time_limit=3)))
+    assert d["pairs"] and d["levels"]
+    assert [e.message for e in pv.iter_errors(d)] == []
+    d["pairs"][0]["day"] = 8
+    assert not pv.is_valid(d)
 
 
 def test_schema_field_names_all_appear_in_the_docs() -> None:

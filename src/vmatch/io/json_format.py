@@ -198,14 +198,23 @@ def write_solution(result: Result, path_or_file: PathOrFile, problem: Problem) -
 
 
 def json_schema(kind: str = "problem") -> dict[str, Any]:
-    """The bundled JSON Schema (draft 2020-12) of the ``problem`` or ``solution`` document.
+    """The bundled JSON Schema (draft 2020-12) of a document: ``problem`` (``vmatch/1``, with its
+    menu and pairing sections), ``solution`` (``vmatch-solution/1``), ``menu-solution`` or
+    ``pairing-solution``.
 
     >>> json_schema("solution")["properties"]["format"]["const"]
     'vmatch-solution/1'
+    >>> json_schema("menu-solution")["properties"]["format"]["const"]
+    'vmatch-menu-solution/1'
     """
-    names = {"problem": "vmatch-1.schema.json", "solution": "vmatch-solution-1.schema.json"}
+    names = {
+        "problem": "vmatch-1.schema.json",
+        "solution": "vmatch-solution-1.schema.json",
+        "menu-solution": "vmatch-menu-solution-1.schema.json",
+        "pairing-solution": "vmatch-pairing-solution-1.schema.json",
+    }
     if kind not in names:
-        raise ValueError(f"json_schema: kind must be 'problem' or 'solution', got {kind!r}")
+        raise ValueError(f"json_schema: kind must be one of {sorted(names)}, got {kind!r}")
     text = resources.files("vmatch").joinpath("schema", names[kind]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
