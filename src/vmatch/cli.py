@@ -340,10 +340,9 @@ def _replan_menu(a: argparse.Namespace) -> int:
             "run vmatch menu on it, or vmatch.replan with the compiled problem)"
         )
     mr = menu_replan(mp, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
-    cancelled = f"\ncancelled   {len(ev['cancelled'])} (reported as unserved)" if ev["cancelled"] else ""
     assert mr.dispatch is not None
     text = json.dumps(menu_result_to_dict(mr), indent=1) + "\n"
-    _emit(text, a.out, f"{mr.summary()}{cancelled}\n{_changes_line(mr.dispatch)}")
+    _emit(text, a.out, f"{mr.summary()}\n{_changes_line(mr.dispatch)}")
     return 0
 
 

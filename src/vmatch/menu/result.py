@@ -126,14 +126,17 @@ class MenuResult(FirstLevel):
 
         The first level's line gives its bound and gap when there is one (welfare mode). An
         unserved order "waits for a busy offer" when some offer could serve it but is serving
-        others or full, else "has no offer" that passes every rule.
+        others or full, else "has no offer" that passes every rule; orders cancelled in a re-plan
+        (:func:`vmatch.menu.menu_replan`) are counted on their own.
         """
-        n_busy = sum(1 for r in self.unserved.values() if r.get("busy", 0) > 0)
-        n_none = len(self.unserved) - n_busy
+        n_off = sum(1 for r in self.unserved.values() if r.get("cancelled", 0) > 0)
+        n_busy = sum(1 for r in self.unserved.values() if r.get("busy", 0) > 0 and not r.get("cancelled", 0))
+        n_none = len(self.unserved) - n_busy - n_off
+        cancelled = f", {n_off} cancelled" if n_off else ""
         lines = [
             f"status      {self.status.value} ({self.mode})",
             f"orders      {len(self.assignments)} served of {len(self.assignments) + len(self.unserved)}; "
-            f"unserved: {n_busy} wait for a busy offer, {n_none} have no offer",
+            f"unserved: {n_busy} wait for a busy offer, {n_none} have no offer{cancelled}",
         ]
         for k, lv in enumerate(self.levels):
             text = f"{lv.name:<11} {lv.value:.6g}"
