@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vmatch import Location, Problem, Settings, Task, TimeWindow, Volunteer, WeeklyRule
 from vmatch.explain import explain, explain_volunteers
@@ -149,3 +152,64 @@ def test_explain_in_blocks_equals_one_by_one(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(ex, "MASK_BLOCK", 1)
     assert explain(p, r) == blocked
     assert [e.task for e in blocked] == [t.id for t in p.tasks if t.id in r.unassigned]
+
+
+@st.composite
+def many_windows(draw: st.DrawFn) -> Problem:
+    """Volunteers with several (possibly overlapping) windows and certificates that expire; tasks
+    with long windows, many starts, on one of several time steps."""
+    day = datetime(2026, 12, 5, tzinfo=UTC)
+
+    def at(q: int) -> datetime:
+        return day + timedelta(minutes=5 * q)
+
+    vols = []
+    for i in range(draw(st.integers(1, 4))):
+        wins = []
+        for _ in range(draw(st.integers(0, 5))):
+            a = draw(st.integers(0, 400))
+            wins.append(TimeWindow(at(a), at(a + draw(st.integers(1, 60)))))
+        exp = draw(st.sampled_from([None, date(2026, 12, 4), date(2026, 12, 5), date(2026, 12, 6)]))
+        certs = {"c": exp} if draw(st.booleans()) else {}
+        vols.append(Volunteer(f"v{i}", Location(0, 0), availability=tuple(wins), certificates=certs))
+    tasks = []
+    for j in range(draw(st.integers(1, 4))):
+        a = draw(st.integers(0, 300))
+        length = draw(st.integers(1, 200))
+        dur = draw(st.integers(1, length))
+        certs = ("c",) if draw(st.booleans()) else ()
+        tasks.append(
+            Task(
+                f"t{j}",
+                Location(0, 0),
+                TimeWindow(at(a), at(a + length)),
+                duration=timedelta(minutes=5 * dur),
+                certificates=certs,
+            )
+        )
+    step = draw(st.sampled_from([5, 15, 30, 60]))
+    return Problem(tuple(vols), tuple(tasks), Settings(time_step_minutes=step))
+
+
+@settings(max_examples=300, deadline=None)
+@given(many_windows())
+def test_any_occurrence_equals_trying_every_start(p: Problem) -> None:
+    """Availability and certificates "for some occurrence" (``vmatch.reasons``, by windows and by
+    the first occurrence) equal trying every start of the task one by one."""
+    from vmatch import eligibility as el
+    from vmatch.reasons import _any_occurrence
+
+    tb = el.Tables(p)
+    step = p.settings.time_step_minutes
+    v = np.repeat(np.arange(tb.nv, dtype=np.int64), tb.nt)
+    t = np.tile(np.arange(tb.nt, dtype=np.int64), tb.nv)
+    avail, cert = _any_occurrence(tb, v, t, step)
+    want_a, want_c = np.zeros(len(v), bool), np.zeros(len(v), bool)
+    n_starts = (tb.twe[t] - tb.tdur[t] - tb.tws[t]) // step + 1
+    for k in range(int(n_starts.max())):
+        on = k < n_starts
+        s = tb.tws[t] + k * step
+        want_a |= on & el.available_ok(tb, v, s, s + tb.tdur[t])
+        want_c |= on & el.certificate_ok(tb, v, t, s + tb.tdur[t])
+    assert avail.tolist() == want_a.tolist()
+    assert cert.tolist() == want_c.tolist()

@@ -34,6 +34,7 @@ __all__ = [
     "RULES",
     "Tables",
     "attribute_ok",
+    "available_any",
     "available_ok",
     "certificate_ok",
     "distance_km",
@@ -92,6 +93,10 @@ class Tables:
         self._attributes(p)
         self._availability(p)
         self.forbidden = {(p.volunteer_index(a), p.task_index(b)) for a, b in p.forbidden}
+        # the same as sorted keys volunteer * nt + task, and which tasks have any (forbidden_ok)
+        self.forbidden_keys = np.sort(np.fromiter((a * self.nt + b for a, b in self.forbidden), np.int64))
+        self.t_forbidden = np.zeros(self.nt, bool)
+        self.t_forbidden[self.forbidden_keys % max(self.nt, 1)] = True
 
     # -- tables -------------------------------------------------------------------------
     def _skills(self, p: Problem) -> None:
@@ -125,6 +130,7 @@ class Tables:
         for j, t in enumerate(p.tasks):
             for c in t.certificates:
                 self.tcert[j, col[c]] = True
+        self.tcert_any: B = np.asarray(self.tcert.any(axis=1), bool)
         self.cert_names = names
 
     def _attributes(self, p: Problem) -> None:
@@ -205,14 +211,13 @@ def certificate_ok(tb: Tables, v: I64, t: I64, end_minute: I64) -> B:
     """Every certificate the task lists held, valid on the local date the occurrence ends."""
     if tb.vcert.shape[1] == 0:
         return np.ones(len(v), bool)
-    need = tb.tcert[t]
     ok = np.ones(len(v), bool)
-    rows = np.flatnonzero(need.any(axis=1))
+    rows = np.flatnonzero(tb.tcert_any[t])  # only the pairs of tasks that list a certificate
     if len(rows):
         end_day = tb.local_date_ordinal(end_minute[rows])
         held = tb.vcert[v[rows]]
         valid = held >= end_day[:, None]
-        ok[rows] = np.all(valid | ~need[rows], axis=1)
+        ok[rows] = np.all(valid | ~tb.tcert[t[rows]], axis=1)
     return ok
 
 
@@ -234,10 +239,16 @@ def distance_km(tb: Tables, v: I64, t: I64) -> npt.NDArray[np.float64]:
 
 def forbidden_ok(tb: Tables, v: I64, t: I64) -> B:
     """Pair not in the problem's forbidden list."""
+    ok = np.ones(len(v), bool)
     if not tb.forbidden:
-        return np.ones(len(v), bool)
-    bad = np.fromiter((a * tb.nt + b for a, b in tb.forbidden), np.int64, len(tb.forbidden))
-    return ~np.isin(v * tb.nt + t, bad)
+        return ok
+    on = np.flatnonzero(tb.t_forbidden[t])  # only pairs of tasks with some forbidden pair
+    if len(on):
+        keys = v[on] * tb.nt + t[on]
+        fk = tb.forbidden_keys
+        at = np.minimum(np.searchsorted(fk, keys), len(fk) - 1)
+        ok[on] = fk[at] != keys
+    return ok
 
 
 # -- per-arc masks over (volunteer, occurrence start, end) --------------------------------
@@ -251,6 +262,34 @@ def available_ok(tb: Tables, v: I64, start: I64, end: I64) -> B:
     if len(tb.av_owner) == 0:
         return np.zeros(len(v), bool)
     return ok & (tb.av_owner[ic] == v) & (tb.av_end[ic] >= ke)
+
+
+def available_any(tb: Tables, v: I64, t: I64, step: int) -> B:
+    """Some occurrence of task ``t`` (its window start + k x ``step`` while the occurrence fits the
+    window) lies inside one joined availability window of volunteer ``v``: :func:`available_ok`
+    over all occurrences, walking the volunteer's windows that meet the task's window instead of
+    the task's starts (a volunteer has few windows there, a task many starts)."""
+    ok = np.zeros(len(v), bool)
+    if len(tb.av_owner) == 0 or len(v) == 0:
+        return ok
+    dur = tb.tdur[t]
+    n_starts = (tb.twe[t] - dur - tb.tws[t]) // step + 1
+    first = v * tb.span + (tb.tws[t] - tb.lo)  # the first start, as a key like av_start's
+    last = first + (n_starts - 1) * step
+    lo = np.maximum(np.searchsorted(tb.av_start, first, side="right") - 1, 0)
+    hi = np.searchsorted(tb.av_start, last, side="right") - 1  # windows starting by the last start
+    todo = np.flatnonzero((n_starts > 0) & (hi >= lo))
+    j = 0
+    while len(todo):
+        w = lo[todo] + j
+        a, b = tb.av_start[w], tb.av_end[w]
+        f = first[todo]
+        k = np.maximum(0, -((f - a) // step))  # the first start at or after the window's start
+        s = f + k * step
+        ok[todo] |= (tb.av_owner[w] == v[todo]) & (k < n_starts[todo]) & (s + dur[todo] <= b)
+        j += 1
+        todo = todo[~ok[todo] & (lo[todo] + j <= hi[todo])]
+    return ok
 
 
 def workload_ok(tb: Tables, v: I64, dur: I64) -> B:

@@ -34,6 +34,13 @@ from vmatch.geo import EARTH_RADIUS_KM, unit_xyz
 __all__ = ["block_masks", "many_task_reasons", "rule_masks", "task_reasons"]
 
 
+def _any_occurrence(tb: el.Tables, v: np.ndarray, t: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: some occurrence of the task lies in the volunteer's availability; the task's
+    certificates are valid for some occurrence -- then for the first, which ends first (a
+    certificate only expires)."""
+    return el.available_any(tb, v, t, step), el.certificate_ok(tb, v, t, tb.tws[t] + tb.tdur[t])
+
+
 def block_masks(tb: el.Tables, tasks: np.ndarray) -> dict[str, np.ndarray]:
     """For task indices ``tasks``: per rule, a (tasks x volunteers) mask of who passes it.
 
@@ -44,14 +51,7 @@ def block_masks(tb: el.Tables, tasks: np.ndarray) -> dict[str, np.ndarray]:
     tt = np.repeat(np.asarray(tasks, np.int64), nv)
     step = tb.problem.settings.time_step_minutes
     dur = tb.tdur[tt]
-    n_starts = (tb.twe[tt] - tb.tdur[tt] - tb.tws[tt]) // step + 1
-    avail = np.zeros(len(v), bool)
-    cert = np.zeros(len(v), bool)
-    for k in range(int(n_starts.max()) if len(v) else 0):
-        live = np.flatnonzero((k < n_starts) & ~(avail & cert))
-        s = tb.tws[tt[live]] + k * step
-        avail[live] |= el.available_ok(tb, v[live], s, s + dur[live])
-        cert[live] |= el.certificate_ok(tb, v[live], tt[live], s + dur[live])
+    avail, cert = _any_occurrence(tb, v, tt, step)
     out = {
         "skill": el.skill_ok(tb, v, tt),
         "certificate": cert,
@@ -123,14 +123,7 @@ def many_task_reasons(tb: el.Tables, tasks: list[int], assigned: dict[int, list[
     t = tk[pos]
     step = tb.problem.settings.time_step_minutes
     dur = tb.tdur[t]
-    n_starts = (tb.twe[t] - dur - tb.tws[t]) // step + 1
-    avail = np.zeros(len(v), bool)
-    cert = np.zeros(len(v), bool)
-    for k in range(int(n_starts.max()) if len(v) else 0):
-        live = np.flatnonzero((k < n_starts) & ~(avail & cert))
-        s = tb.tws[t[live]] + k * step
-        avail[live] |= el.available_ok(tb, v[live], s, s + dur[live])
-        cert[live] |= el.certificate_ok(tb, v[live], t[live], s + dur[live])
+    avail, cert = _any_occurrence(tb, v, t, step)
     masks = {
         "skill": el.skill_ok(tb, v, t),
         "certificate": cert,
