@@ -558,6 +558,32 @@ def test_menu_replan_a_decline_is_the_providers_for_all_its_offers():
         assert r2.stats["changes"] == {"kept": 1, "removed": 1, "added": 1, "moved": 0}
 
 
+def test_menu_replan_rounds_remember_earlier_declines_and_cancellations():
+    from vmatch.io.menu_json import menu_plan_from_dict
+    from vmatch.menu import menu_replan
+
+    offers = [Offer("oa", "a", "haircut"), Offer("ob", "b", "haircut")]
+    orders = [Order("r1", "res1", "haircut", w(9, 10), NEAR), Order("r2", "res2", "haircut", w(12, 13), NEAR)]
+    mp = menu(offers, orders, [vol("a", location=NEAR), vol("b")])
+    r = solved(mp)
+    assert {x.order: x.provider for x in r.assignments} == {"r1": "a", "r2": "a"}
+    r2 = menu_replan(mp, r, declined=[("a", "r1")], cancelled=["r2"], **QUICK)  # type: ignore[arg-type]
+    assert r2.by_order()["r1"].provider == "b" and r2.unserved["r2"] == {"cancelled": 1}
+    # round 3, from the result or from its menu solution read back: b declines r1 too; a (free,
+    # nearer) declined it before, so r1 goes unserved, and r2 is still reported as cancelled
+    back = menu_plan_from_dict(json.loads(json.dumps(menu_result_to_dict(r2))), *_compiled(mp))
+    for prev in (r2, back):
+        r3 = menu_replan(mp, prev, declined=[("b", "r1")], **QUICK)  # type: ignore[arg-type]
+        assert r3.assignments == () and set(r3.unserved) == {"r1", "r2"}
+        assert r3.unserved["r2"] == {"cancelled": 1}
+        assert check_menu(mp, r3) == []
+
+
+def _compiled(mp: MenuProblem):  # type: ignore[no-untyped-def]
+    p, mapping = menu_to_problem(mp)
+    return p, mapping.provider
+
+
 def test_menu_replan_accepts_withdraws_and_cancels_in_menu_terms():
     from vmatch.menu import menu_replan
 

@@ -160,3 +160,34 @@ def test_merged_first_levels_equal_lexicographic_levels(seed):  # type: ignore[n
     assert [lv.name for lv in one.levels] == ["coverage", "keep", "travel"]
     for a, b in zip(one.levels[:2], lex.levels[:2], strict=True):
         assert a.value == b.value and a.bound == b.value
+
+
+def test_earlier_rounds_events_hold_in_later_rounds():
+    """Round 1: a declines t1; round 2, on the original problem: c declines t1. Without the record
+    of round 1, a (free, at t1's site) would get t1 back and b keep t2; with it, coverage first
+    moves b to t1 and c to t2."""
+    from vmatch.io.json_format import result_from_dict, result_to_dict
+
+    w9 = w(9, 10)
+    vs = (Volunteer("a", Location(0, 0)), Volunteer("b", Location(0, 0.01)), Volunteer("c", Location(0, 0.02)))
+    p = Problem(vs, (Task("t1", Location(0, 0), w9), Task("t2", Location(0, 0.01), w9)))
+    r = solve(p, time_limit=5)
+    assert pairs(r) == {("a", "t1"), ("b", "t2")}
+    r2 = replan(p, r, declined=[("a", "t1")], time_limit=5)
+    assert pairs(r2) == {("c", "t1"), ("b", "t2")}
+    assert r2.stats["events"] == {"accepted": [], "declined": [["a", "t1"]], "withdrawn": [], "cancelled": []}
+    # the record survives the solution document, and holds whether the problem is the original
+    # one or apply_events' (where the pair is forbidden already)
+    back = result_from_dict(result_to_dict(r2, p), p)
+    for prev, prob in ((r2, p), (back, p), (r2, apply_events(p, declined=[("a", "t1")]))):
+        r3 = replan(prob, prev, declined=[("c", "t1")], time_limit=5)
+        assert pairs(r3) == {("b", "t1"), ("c", "t2")}, prev
+        assert ["a", "t1"] in r3.stats["events"]["declined"] or prob is not p
+        assert ["c", "t1"] in r3.stats["events"]["declined"]
+    # an accepted pair stays pinned in later rounds until it is declined
+    r4 = replan(p, r2, accepted=[("b", "t2")], time_limit=5)
+    r5 = replan(p, r4, time_limit=5)
+    assert r5.stats["events"]["accepted"] == [["b", "t2"]] and ("b", "t2") in pairs(r5)
+    r6 = replan(p, r5, declined=[("b", "t2")], time_limit=5)
+    assert r6.stats["events"]["accepted"] == [] and ("b", "t2") not in pairs(r6)
+    assert sorted(r6.stats["events"]["declined"]) == [["a", "t1"], ["b", "t2"]]

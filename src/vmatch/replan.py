@@ -222,7 +222,12 @@ def replan(
     Result
         On the updated problem (:func:`apply_events`). ``stats["changes"]`` counts ``kept``,
         ``removed``, ``added`` and ``moved`` assignments against the previous plan;
-        ``stats["changed"]`` lists the removed, added and moved ``[volunteer, task]`` pairs.
+        ``stats["changed"]`` lists the removed, added and moved ``[volunteer, task]`` pairs;
+        ``stats["events"]`` records the accepted, declined, withdrawn and cancelled ids of this
+        round and the rounds before. When ``previous_result`` has that record (a re-plan's result,
+        or its solution document read back), its events hold again: a decline is never undone
+        by a later round, whether ``problem`` is the original one or :func:`apply_events`'s.
+        Added tasks are not recorded (they are in the updated problem, or the caller's to add).
 
     Raises
     ------
@@ -232,12 +237,11 @@ def replan(
         The accepted (and pinned) pairs cannot all hold.
     """
     t0 = time.perf_counter()
-    dec = _pairs("declined", declined)
+    acc, dec = _pairs("accepted", accepted), _pairs("declined", declined)
     gone_v, gone_t = set(withdrawn), set(cancelled)
+    acc, dec, gone_v, gone_t = _with_history(problem, previous_result, acc, dec, gone_v, gone_t)
     new_tasks = tuple(added)
-    new_problem = apply_events(
-        problem, accepted=accepted, declined=dec, withdrawn=gone_v, cancelled=gone_t, added=new_tasks
-    )
+    new_problem = apply_events(problem, accepted=acc, declined=dec, withdrawn=gone_v, cancelled=gone_t, added=new_tasks)
     decl = set(dec)
     keep = [
         (a.volunteer, a.task, a.start)
@@ -283,5 +287,56 @@ def replan(
         counts["moved"],
         time.perf_counter() - t0,
     )
-    stats = {**dict(res.stats), "changes": counts, "changed": lists, "replan_seconds": time.perf_counter() - t0}
+    events = {
+        "accepted": [list(x) for x in acc],
+        "declined": [list(x) for x in dec],
+        "withdrawn": sorted(gone_v),
+        "cancelled": sorted(gone_t),
+    }
+    stats = {
+        **dict(res.stats),
+        "changes": counts,
+        "changed": lists,
+        "events": events,
+        "replan_seconds": time.perf_counter() - t0,
+    }
     return dataclasses.replace(res, stats=stats)
+
+
+def _with_history(
+    problem: Problem,
+    previous: Result,
+    acc: tuple[Pair, ...],
+    dec: tuple[Pair, ...],
+    gone_v: set[str],
+    gone_t: set[str],
+) -> tuple[tuple[Pair, ...], tuple[Pair, ...], set[str], set[str]]:
+    """The events of this round with those of the rounds before (``previous.stats["events"]``, as
+    :func:`replan` records them): a decline, a withdrawal or a cancellation holds in every later
+    round, and an accepted pair stays pinned unless declined, withdrawn or cancelled since. Events
+    that name ids ``problem`` no longer has (already applied to it) are dropped."""
+    hist = previous.stats.get("events") if isinstance(previous.stats, Mapping) else None
+    if not isinstance(hist, Mapping):
+        return acc, dec, gone_v, gone_t
+    vids = {v.id for v in problem.volunteers}
+    tids = {t.id for t in problem.tasks}
+
+    def pairs(key: str) -> list[Pair]:
+        xs = hist.get(key, ())
+        return [
+            (x[0], x[1])
+            for x in (xs if isinstance(xs, list | tuple) else ())
+            if isinstance(x, list | tuple) and len(x) == 2 and x[0] in vids and x[1] in tids
+        ]
+
+    def ids(key: str, known: set[str]) -> set[str]:
+        xs = hist.get(key, ())
+        return {x for x in (xs if isinstance(xs, list | tuple) else ()) if isinstance(x, str) and x in known}
+
+    gone_v = gone_v | ids("withdrawn", vids)
+    gone_t = gone_t | ids("cancelled", tids)
+    dec = tuple(dict.fromkeys([*pairs("declined"), *dec]))
+    no = set(dec)
+    old = [p for p in pairs("accepted") if p not in no and p[0] not in gone_v and p[1] not in gone_t]
+    acc = tuple(dict.fromkeys([*old, *acc]))
+    return acc, dec, gone_v, gone_t

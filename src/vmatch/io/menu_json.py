@@ -46,6 +46,7 @@ from vmatch.io._json_util import (
     fmt_clock,
     fmt_datetime,
     fmt_num,
+    json_data,
 )
 from vmatch.io._json_write import problem_to_dict
 from vmatch.io.json_format import MAX_BYTES, _dumps, _guard, _read, _write, problem_from_dict
@@ -367,8 +368,13 @@ def menu_plan_from_dict(d: object, problem: Problem, provider: Mapping[str, str]
             r = as_obj(ctx, f"unserved.{tid}", why)
             reasons = {back.get(k, k): as_int(ctx, f"unserved.{tid}.{k}", v, 0) for k, v in r.items()}
             short[tid] = Shortfall(tid, tasks[tid].headcount, reasons)
+        # the stats carry the events of earlier re-plans (``stats.events``), which hold again
+        stats = json_data(ctx, "stats", as_obj(ctx, "stats", m.get("stats", {})))
         return Result(
-            status=Status(m["status"]), assignments=tuple(sorted(out, key=lambda a: a.task)), unassigned=short
+            status=Status(m["status"]),
+            assignments=tuple(sorted(out, key=lambda a: a.task)),
+            unassigned=short,
+            stats=stats,
         )
 
 

@@ -96,6 +96,10 @@ def menu_replan(
         Offers, or providers (all their offers), that leave the round.
     cancelled : iterable of str
         Orders the residents cancel: reported in the result's ``unserved`` as ``{"cancelled": 1}``.
+
+    The events of earlier re-plans hold too: ``previous`` (a re-plan's result, or its menu solution
+    read back) records them in ``stats["events"]`` (see :func:`vmatch.replan`), so a provider who
+    declined an order in an earlier round is not given it again.
     time_limit, seed, workers, objective, scope
         As for :func:`vmatch.replan` (its default objective on a menu: coverage, keep,
         preference, reliability, travel).
@@ -168,6 +172,7 @@ def menu_replan(
         **ev,  # type: ignore[arg-type]
     )
     out = from_dispatch(mp, apply_events(problem, **ev), mapping, r, "welfare")  # type: ignore[arg-type]
+    off = [x for x in r.stats.get("events", {}).get("cancelled", off) if x in orders]  # (this round's and before)
     if off:  # cancelled orders stay in the menu: reported, not dropped
         out = replace(out, unserved={**out.unserved, **{oid: {"cancelled": 1} for oid in off}})
     return out
