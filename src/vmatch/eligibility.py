@@ -92,9 +92,10 @@ class Tables:
         self._certificates(p)
         self._attributes(p)
         self._availability(p)
-        self.forbidden = {(p.volunteer_index(a), p.task_index(b)) for a, b in p.forbidden}
-        # the same as sorted keys volunteer * nt + task, and which tasks have any (forbidden_ok)
-        self.forbidden_keys = np.sort(np.fromiter((a * self.nt + b for a, b in self.forbidden), np.int64))
+        # forbidden pairs as sorted keys volunteer * nt + task, and which tasks have any (forbidden_ok)
+        self.forbidden_keys = np.unique(
+            np.fromiter((p.volunteer_index(a) * self.nt + p.task_index(b) for a, b in p.forbidden), np.int64)
+        )
         self.t_forbidden = np.zeros(self.nt, bool)
         self.t_forbidden[self.forbidden_keys % max(self.nt, 1)] = True
 
@@ -240,8 +241,6 @@ def distance_km(tb: Tables, v: I64, t: I64) -> npt.NDArray[np.float64]:
 def forbidden_ok(tb: Tables, v: I64, t: I64) -> B:
     """Pair not in the problem's forbidden list."""
     ok = np.ones(len(v), bool)
-    if not tb.forbidden:
-        return ok
     on = np.flatnonzero(tb.t_forbidden[t])  # only pairs of tasks with some forbidden pair
     if len(on):
         keys = v[on] * tb.nt + t[on]
