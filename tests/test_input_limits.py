@@ -229,4 +229,4 @@ def test_a_menu_order_with_too_many_starts_is_named_as_the_order() -> None:
     item = next(i for i in d["menu"]["items"] if i["id"] == o["item"])
     n = ((10 * 365 + 3) * 1440 - item["duration"]) // 30 + 1  # ten years with 3 leap days, 30-min steps
     with pytest.raises(ModelError, match=rf"^order '{o['id']}': field 'window' gives {n:,} starts of"):
-        menu_to_problem(menu_problem_from_dict(d))
+        compile_problem(menu_to_problem(menu_problem_from_dict(d))[0])

@@ -125,10 +125,14 @@ def _jobs(tb: el.Tables, step: int) -> tuple[I64, I64, I64]:
     n_starts = (tb.twe - tb.tdur - tb.tws) // step + 1
     if len(n_starts) and int(n_starts.max()) > MAX_STARTS:
         k = int(np.argmax(n_starts))
+        task = tb.problem.tasks[k]
+        if tb.problem.extra.get("menu"):  # a compiled menu's tasks are its orders, of one item each
+            what, item, ways = "order", f" ({task.extra.get('item')!r})", "a shorter window or"
+        else:
+            what, item, ways = "task", "", "a shorter window, a duration closer to it, or"
         raise ModelError(
-            f"task {tb.problem.tasks[k].id!r}: field 'window' gives {int(n_starts[k]):,} starts of "
-            f"{int(tb.tdur[k])} min every {step} min, more than {MAX_STARTS:,} (give a shorter window, "
-            "a duration closer to it, or a larger 'settings.time_step_minutes')"
+            f"{what} {task.id!r}: field 'window' gives {int(n_starts[k]):,} starts of {int(tb.tdur[k])} min{item} "
+            f"every {step} min, more than {MAX_STARTS:,} (give {ways} a larger 'settings.time_step_minutes')"
         )
     if int(n_starts.sum()) > MAX_JOBS:
         raise ModelError(

@@ -49,8 +49,6 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
-from vmatch.compile import MAX_STARTS
-from vmatch.errors import ModelError
 from vmatch.menu.crew import choose_crew, crew_last_date, folded_skills
 from vmatch.menu.model import ITEM_ATTRIBUTE, Offer
 from vmatch.menu.problem import MenuProblem
@@ -152,14 +150,6 @@ def _offer_volunteer(mp: MenuProblem, o: Offer, rating: float) -> tuple[Voluntee
 def _order_task(mp: MenuProblem, n: int) -> Task:
     o = mp.orders[n]
     item = mp.item(o.item)
-    step = mp.settings.time_step_minutes
-    starts = (int((o.window.end - o.window.start).total_seconds()) // 60 - item.duration) // step + 1
-    if starts > MAX_STARTS:  # (the dispatch compiler refuses it too, but names a task)
-        raise ModelError(
-            f"order {o.id!r}: field 'window' gives {starts:,} starts of {item.duration} min ({o.item!r}) "
-            f"every {step} min, more than {MAX_STARTS:,} (give a shorter window or a larger "
-            "'settings.time_step_minutes')"
-        )
     return Task(
         o.id,
         o.location,
