@@ -577,6 +577,11 @@ def test_menu_replan_rounds_remember_earlier_declines_and_cancellations():
         assert r3.assignments == () and set(r3.unserved) == {"r1", "r2"}
         assert r3.unserved["r2"] == {"cancelled": 1}
         assert check_menu(mp, r3) == []
+        # the compiled problem it carries is the one solved: r2 cancelled, a's and b's r1 forbidden
+        assert r3.compiled is not None and r3.dispatch is not None
+        assert "r2" not in {t.id for t in r3.compiled.tasks}
+        assert {("oa", "r1"), ("ob", "r1")} <= set(r3.compiled.forbidden)
+        assert verify(r3.compiled, r3.dispatch) == []
 
 
 def _compiled(mp: MenuProblem):  # type: ignore[no-untyped-def]

@@ -301,7 +301,7 @@ def _changes_line(r: Result) -> str:
 def _replan(a: argparse.Namespace) -> int:
     from vmatch.io.json_format import dumps_solution, read_problem, read_solution
     from vmatch.io.menu_json import read_events
-    from vmatch.replan import apply_events, replan
+    from vmatch.replan import replan, replanned_problem
 
     if _has_section(a.problem, "menu"):
         return _replan_menu(a)
@@ -309,7 +309,7 @@ def _replan(a: argparse.Namespace) -> int:
     prev = read_solution(a.previous, p)
     ev = read_events(a.events)
     r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
-    _emit(dumps_solution(r, apply_events(p, **ev)), a.out, f"{r.summary()}\n{_changes_line(r)}")
+    _emit(dumps_solution(r, replanned_problem(p, r, ev["added"])), a.out, f"{r.summary()}\n{_changes_line(r)}")
     return 0
 
 

@@ -43,7 +43,15 @@ from vmatch.model import Problem, Task
 from vmatch.objective import Objective
 from vmatch.result import Result
 
-__all__ = ["LOCAL_ABOVE", "MENU_REPLAN_ORDER", "REPLAN_ORDER", "apply_events", "plan_changes", "replan"]
+__all__ = [
+    "LOCAL_ABOVE",
+    "MENU_REPLAN_ORDER",
+    "REPLAN_ORDER",
+    "apply_events",
+    "plan_changes",
+    "replan",
+    "replanned_problem",
+]
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +309,21 @@ def replan(
         "replan_seconds": time.perf_counter() - t0,
     }
     return dataclasses.replace(res, stats=stats)
+
+
+def replanned_problem(problem: Problem, result: Result, added: Iterable[Task] = ()) -> Problem:
+    """The problem a :func:`replan` result was solved on: ``problem`` (the one given to
+    :func:`replan`) with the events the result records in ``stats["events"]`` -- this round's and
+    the earlier rounds' -- and the ``added`` tasks (not recorded)."""
+    ev = result.stats.get("events", {})
+    return apply_events(
+        problem,
+        accepted=ev.get("accepted", ()),
+        declined=ev.get("declined", ()),
+        withdrawn=ev.get("withdrawn", ()),
+        cancelled=ev.get("cancelled", ()),
+        added=added,
+    )
 
 
 def _with_history(

@@ -33,7 +33,7 @@ from vmatch.menu.result import MenuResult
 from vmatch.menu.solve import from_dispatch
 from vmatch.model import Problem
 from vmatch.objective import Objective
-from vmatch.replan import apply_events, replan
+from vmatch.replan import replan, replanned_problem
 from vmatch.result import Assignment, Result
 
 __all__ = ["menu_replan"]
@@ -96,10 +96,6 @@ def menu_replan(
         Offers, or providers (all their offers), that leave the round.
     cancelled : iterable of str
         Orders the residents cancel: reported in the result's ``unserved`` as ``{"cancelled": 1}``.
-
-    The events of earlier re-plans hold too: ``previous`` (a re-plan's result, or its menu solution
-    read back) records them in ``stats["events"]`` (see :func:`vmatch.replan`), so a provider who
-    declined an order in an earlier round is not given it again.
     time_limit, seed, workers, objective, scope
         As for :func:`vmatch.replan` (its default objective on a menu: coverage, keep,
         preference, reliability, travel).
@@ -116,6 +112,13 @@ def menu_replan(
         An unknown offer, provider or order; an accepted provider that does not serve the order.
     InfeasibleError
         The accepted pairs cannot all hold.
+
+    Notes
+    -----
+    The events of earlier re-plans hold too: ``previous`` (a re-plan's result, or its menu solution
+    read back) records them in ``stats["events"]`` (see :func:`vmatch.replan`), so a provider who
+    declined an order in an earlier round is not given it again, and an order cancelled earlier is
+    still reported as cancelled.
     """
     problem, mapping = menu_to_problem(mp)
     orders = {o.id for o in mp.orders}
@@ -153,13 +156,12 @@ def menu_replan(
             gone.extend(o for o, p in mapping.provider.items() if p == who)
         else:
             raise ModelError(f"replan: field 'withdrawn[{n}]' names unknown offer or provider {who!r}")
-    off = list(dict.fromkeys(cancelled))
     kept = {v.id for v in problem.volunteers}  # offers the compiler dropped have no pairs to forbid
     ev: Mapping[str, object] = {
         "accepted": acc,
         "declined": [p for p in dict.fromkeys(dec) if p[0] in kept],
         "withdrawn": [o for o in dict.fromkeys(gone) if o in kept],
-        "cancelled": off,
+        "cancelled": list(dict.fromkeys(cancelled)),
     }
     r = replan(
         problem,
@@ -171,8 +173,8 @@ def menu_replan(
         scope=scope,
         **ev,  # type: ignore[arg-type]
     )
-    out = from_dispatch(mp, apply_events(problem, **ev), mapping, r, "welfare")  # type: ignore[arg-type]
-    off = [x for x in r.stats.get("events", {}).get("cancelled", off) if x in orders]  # (this round's and before)
+    out = from_dispatch(mp, replanned_problem(problem, r), mapping, r, "welfare")
+    off = r.stats["events"]["cancelled"]  # (this round's and the earlier rounds')
     if off:  # cancelled orders stay in the menu: reported, not dropped
         out = replace(out, unserved={**out.unserved, **{oid: {"cancelled": 1} for oid in off}})
     return out
