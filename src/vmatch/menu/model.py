@@ -34,7 +34,8 @@ from types import MappingProxyType
 from typing import Any
 
 from vmatch.errors import ModelError
-from vmatch.model import MAX_LEVEL, MAX_PRIORITY, Location, Requirement, TimeWindow, WeeklyRule, int_range_error
+from vmatch.model import MAX_LEVEL, MAX_PRIORITY, Location, Requirement, TimeWindow, WeeklyRule
+from vmatch.model import _check_int as _int  # (the domain model's integer check, messages alike)
 
 __all__ = ["ITEM_ATTRIBUTE", "Offer", "Order", "Rating", "ServiceItem"]
 
@@ -54,14 +55,6 @@ def _id(kind: str, oid: object) -> None:
 def _str(kind: str, oid: object, fld: str, x: object) -> None:
     if not isinstance(x, str) or not x:
         raise _fail(kind, oid, fld, f"must be a non-empty string, got {x!r}")
-
-
-def _int(kind: str, oid: str, fld: str, x: object, lo: int, hi: int | None = None) -> None:
-    if isinstance(x, bool) or not isinstance(x, int):
-        raise _fail(kind, oid, fld, f"must be an integer, got {x!r}")
-    why = int_range_error(x, lo, hi)
-    if why:
-        raise _fail(kind, oid, fld, f"{why}, got {x!r}")
 
 
 def _km(kind: str, oid: str, fld: str, x: object) -> None:
