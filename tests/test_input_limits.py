@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vmatch._pairing_compile import compile_pairing
 from vmatch.compile import MAX_STARTS, compile_problem
 from vmatch.errors import FormatError, ModelError
 from vmatch.gen.menu import generate_menu
@@ -175,49 +176,28 @@ PAIRING = json.loads(json.dumps(pairing_problem_to_dict(generate_pairing(8, 6, s
 CITY = json.loads(json.dumps(problem_to_dict(GENERATORS["city"](12, 6, seed=1))))
 
 
+#: Per kind of document: an example, its reader, and its compiler.
+KINDS: dict[str, tuple[dict[str, Any], Any, Any]] = {
+    "menu": (MENU, menu_problem_from_dict, lambda mp: compile_problem(menu_to_problem(mp)[0])),
+    "pairing": (PAIRING, pairing_problem_from_dict, compile_pairing),
+    "dispatch": (CITY, problem_from_dict, compile_problem),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
 @settings(max_examples=150, deadline=None)
-@given(mutated(MENU))
-def test_mutated_menus_compile_or_give_one_named_error(d: Any) -> None:
+@given(data=st.data())
+def test_mutated_documents_compile_or_give_one_named_error(kind: str, data: st.DataObject) -> None:
+    base, read, build = KINDS[kind]
+    d = data.draw(mutated(base))
     try:
-        mp = menu_problem_from_dict(d)
+        problem = read(d)
     except ModelError as e:
         assert "\n" not in str(e)
         return
     assert schema_errors(d) == []  # what the reader takes, the bundled schema takes
     try:
-        compile_problem(menu_to_problem(mp)[0])
-    except ModelError as e:
-        assert "\n" not in str(e)
-
-
-@settings(max_examples=150, deadline=None)
-@given(mutated(PAIRING))
-def test_mutated_pairings_compile_or_give_one_named_error(d: Any) -> None:
-    from vmatch._pairing_compile import compile_pairing
-
-    try:
-        pp = pairing_problem_from_dict(d)
-    except ModelError as e:
-        assert "\n" not in str(e)
-        return
-    assert schema_errors(d) == []
-    try:
-        compile_pairing(pp)
-    except ModelError as e:
-        assert "\n" not in str(e)
-
-
-@settings(max_examples=150, deadline=None)
-@given(mutated(CITY))
-def test_mutated_dispatch_problems_compile_or_give_one_named_error(d: Any) -> None:
-    try:
-        p = problem_from_dict(d)
-    except ModelError as e:
-        assert "\n" not in str(e)
-        return
-    assert schema_errors(d) == []
-    try:
-        compile_problem(p)
+        build(problem)
     except ModelError as e:
         assert "\n" not in str(e)
 
