@@ -130,7 +130,7 @@ class MenuResult(FirstLevel):
         (:func:`vmatch.menu.menu_replan`) are counted on their own.
         """
         n_off = sum(1 for r in self.unserved.values() if r.get("cancelled", 0) > 0)
-        n_busy = sum(1 for r in self.unserved.values() if r.get("busy", 0) > 0 and not r.get("cancelled", 0))
+        n_busy = sum(1 for r in self.unserved.values() if r.get("busy", 0) > 0)  # (a cancelled order has no busy)
         n_none = len(self.unserved) - n_busy - n_off
         cancelled = f", {n_off} cancelled" if n_off else ""
         lines = [
