@@ -112,7 +112,8 @@ def pair(
     time_limit : float
         Wall-clock seconds for the solver (compilation comes on top).
     seed : int
-        Random seed of CP-SAT (same seed, same machine, same answer).
+        Random seed of CP-SAT. An answer cut by the time limit depends on how CP-SAT's threads
+        ran, so it can differ between runs with the same seed.
     workers : int, optional
         CP-SAT threads (default: up to 8).
     engine : str

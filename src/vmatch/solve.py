@@ -506,7 +506,13 @@ def solve(
         Wall-clock seconds for the whole call, compilation included (the search gets what is
         left, at least a fifth; explaining shortfalls comes on top).
     seed : int
-        Random seed of the solver (same seed, same machine, same answer).
+        Random seed of the solver. An answer proven optimal on every level by one CP-SAT model
+        (status OPTIMAL) is the same on every run, whatever ``workers``: ties among optimal
+        plans go to the earliest starts, then to a fixed order drawn from ``seed`` (see
+        :func:`~vmatch.solvers.cpsat.solve_cpsat`'s ``tie_break``; ``stats["tie_break"]``). Two
+        optimal plans with different (volunteer, task) pairs and equal values on every level
+        are not told apart. An answer cut by the time limit (FEASIBLE), and the search of large
+        problems, depend on how the solver's threads ran.
     workers : int, optional
         Solver threads (default: up to 8).
     objective : Objective, optional
@@ -582,7 +588,9 @@ def solve(
         sol = solve_bmatching(ap)
     elif use_cpsat or start is None:
         hint = None if start is None else np.flatnonzero(start)
-        sol = solve_cpsat(ap, time_limit=left, seed=seed, workers=workers, hint=hint, log_search=log_search)
+        sol = solve_cpsat(
+            ap, time_limit=left, seed=seed, workers=workers, hint=hint, log_search=log_search, tie_break=True
+        )
         if sol.status == SolveStatus.UNKNOWN and start is not None:
             sol = _as_solution(ap, start, "greedy")
     else:

@@ -201,7 +201,7 @@ def solve_problem(
         sol = ArcSolution(SolveStatus.OPTIMAL, np.zeros(0, np.int64), np.zeros(0, np.int64), zero, zero, 0.0, "empty")
     elif method == "cpsat" or (method == "auto" and ap.n_arcs <= FULL_MODEL_ARCS) or start is None:
         h = None if start is None else np.flatnonzero(start)
-        sol = solve_cpsat(work, time_limit=left, seed=seed, workers=workers, hint=h)
+        sol = solve_cpsat(work, time_limit=left, seed=seed, workers=workers, hint=h, tie_break=True)
         if weights and sol.status != SolveStatus.UNKNOWN and sol.status != SolveStatus.INFEASIBLE:
             sol = _split(ap, sol, merge, weights)
         elif sol.status == SolveStatus.UNKNOWN and start is not None:

@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 
 from vmatch.arcs import ArcProblem, ArcSolution, Level, SolveStatus
 
-__all__ = ["CpModel", "build_model", "solve_cpsat"]
+__all__ = ["CpModel", "build_model", "solve_cpsat", "tie_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +262,35 @@ def _weighted(weights: Sequence[float], terms: list[Terms], levels: list[Level])
     return u.astype(np.int64), c
 
 
+#: The tie-break's time: at most this share of the time the levels took, plus ``TIE_SECONDS``.
+TIE_SHARE, TIE_SECONDS = 0.5, 0.5
+
+
+def tie_weights(ap: ArcProblem, seed: int = 0, span: int = 1) -> npt.NDArray[np.int64]:
+    """Per arc, the cost :func:`solve_cpsat`'s tie-break minimises: each arc's start rank among
+    its group's starts (earliest first; 0 without start times) times ``1024 * span``, plus a
+    number in [0, 1024) drawn from ``seed`` (so that no two answers tie). Among answers of at
+    most ``span`` arcs, a smaller sum of ranks always costs less."""
+    rng = np.random.default_rng(seed)
+    noise = rng.integers(0, 1024, ap.n_arcs, dtype=np.int64)
+    if "job_start" not in ap.meta or not ap.n_arcs:
+        return noise
+    start = np.asarray(ap.meta["job_start"], np.int64)
+    group = ap.job_group
+    # each job's rank among the distinct starts of its group
+    order = np.lexsort((start, group))
+    g, s_ = group[order], start[order]
+    new_group = np.ones(len(order), bool)
+    new_group[1:] = g[1:] != g[:-1]
+    new_start = new_group.copy()
+    new_start[1:] |= s_[1:] != s_[:-1]
+    count = np.cumsum(new_start)
+    first = np.maximum.accumulate(np.where(new_group, count, 0))
+    rank = np.empty(ap.n_jobs, np.int64)
+    rank[order] = count - first
+    return rank[ap.arc_job] * (1024 * max(1, span)) + noise
+
+
 _STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
     cp_model.FEASIBLE: SolveStatus.FEASIBLE,
@@ -282,6 +311,7 @@ def solve_cpsat(
     log_search: bool = False,
     params: dict[str, Any] | None = None,
     quiet: bool = False,
+    tie_break: bool = False,
 ) -> ArcSolution:
     """Solve ``ap`` with CP-SAT.
 
@@ -300,6 +330,13 @@ def solve_cpsat(
         Extra CP-SAT parameters (``SatParameters`` field names).
     quiet : bool
         Log each level's status at DEBUG instead of INFO (the many parts of a search).
+    tie_break : bool
+        Once every level is proven optimal, choose among the optimal answers by one more
+        objective (:func:`tie_weights`: earliest starts, then a fixed order of the arcs drawn from
+        ``seed``) in at most :data:`TIE_SHARE` of the time used so far. The levels keep their
+        values; when that solve is proven too, the answer no longer depends on how CP-SAT's
+        threads ran (several optimal answers differ mostly in start times), so the same input and
+        seed give the same plan. ``stats["tie_break"]`` says how it ended.
     """
     t0 = time.perf_counter()
     cm = build_model(ap)
@@ -350,13 +387,40 @@ def solve_cpsat(
         if later:
             _hint(cm, ap, xs)
             cm.keep(terms, sense, obj_val)
-    stats = {"build_seconds": build, "level_status": [s_.value for s_ in statuses]}
+    stats: dict[str, Any] = {"build_seconds": build, "level_status": [s_.value for s_ in statuses]}
+    proven = len(statuses) == len(plan) and all(s_ == SolveStatus.OPTIMAL for s_ in statuses)
+    if tie_break and proven and chosen is not None and ap.n_arcs:
+        name, terms, sense = plan[-1]
+        cm.keep(terms, sense, obj_val)
+        # only other starts of the chosen (agent, group) pairs: a small model, proven fast
+        pair = ap.arc_agent * ap.n_groups + ap.job_group[ap.arc_job]
+        other = ~np.isin(pair, pair[chosen])
+        variables = m.model_proto.variables
+        for a in np.flatnonzero(other).tolist():
+            variables[a].domain[1] = 0  # (a Boolean: domain [0, 1])
+        span = int((~other).sum())
+        w = tie_weights(ap, seed, span)
+        if int(w.max(initial=0)) * span > 2**52:  # (no overflow: earliest starts first only mostly)
+            w = tie_weights(ap, seed)
+        cm.set_objective((np.arange(ap.n_arcs, dtype=np.int64), w), "min")
+        xs = np.zeros(ap.n_arcs, bool)
+        xs[chosen] = True
+        _hint(cm, ap, xs)
+        used = time.perf_counter() - t0
+        p.max_time_in_seconds = max(0.05, min(time_limit - used, TIE_SHARE * used + TIE_SECONDS))
+        st = _STATUS[solver.solve(m)]
+        stats["tie_break"] = st.value
+        log.log(logging.DEBUG if quiet else logging.INFO, "tie-break: %s in %.2fs", st.value, solver.wall_time)
+        if st in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):  # every level keeps its value
+            xs = np.fromiter((solver.boolean_value(v) for v in x), bool, ap.n_arcs)
+            chosen = np.flatnonzero(xs).astype(np.int64)
+            ys = [j for j, yj in cm.y.items() if solver.boolean_value(yj)]
+            served = np.union1d(np.asarray(ys, np.int64), ap.arc_job[chosen]).astype(np.int64)
     wall = time.perf_counter() - t0
     if chosen is None:
         status = statuses[0] if statuses and statuses[0] == SolveStatus.INFEASIBLE else SolveStatus.UNKNOWN
         nan = tuple(float("nan") for _ in levels)
         return ArcSolution(status, np.zeros(0, np.int64), served, nan, tuple(bounds), wall, "cpsat", stats)
-    proven = len(statuses) == len(plan) and all(s_ == SolveStatus.OPTIMAL for s_ in statuses)
     final = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
     values = tuple(lv.value(chosen, served) for lv in levels)
     # a level proven optimal in integer units has its own value as bound (no rounding residue)
