@@ -1,4 +1,5 @@
-"""Proven answers do not depend on CP-SAT's threads: ties among optimal plans are broken the same way."""
+"""Proven answers do not depend on CP-SAT's threads: ties among optimal plans are broken the same way
+(the chosen pairs' starts always; every pair of the chosen agents and groups with ``reproducible``)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,43 @@ def test_tie_break_only_when_asked_and_proven() -> None:
     )
     off = solve_cpsat(ap, time_limit=5)
     assert "tie_break" not in off.stats and off.values == (1.0,)
-    on = solve_cpsat(ap, time_limit=5, tie_break=True)
+    on = solve_cpsat(ap, time_limit=5, tie_break="starts")
     assert on.stats["tie_break"] == "OPTIMAL" and on.values == (1.0,)
     assert int(ap.arc_job[on.arcs][0]) == 0  # the earlier of the group's two starts
+
+
+def test_swaps_pick_the_cheaper_of_two_equal_pairings() -> None:
+    # two equal orders (groups 0, 1), two agents, one start each: a0-g0 + a1-g1 and a0-g1 + a1-g0
+    # are both optimal; "swaps" takes the one of smaller tie weight, for every seed
+    ap = ArcProblem.build(
+        n_agents=2,
+        n_jobs=2,
+        arc_agent=[0, 0, 1, 1],
+        arc_job=[0, 1, 0, 1],
+        arc_load=[1, 1, 1, 1],
+        agent_capacity=[1, 1],
+        levels=[Level("n", np.ones(4), "max")],
+        meta={"job_start": np.array([0, 0])},
+    )
+    plans = ({0, 3}, {1, 2})
+    for seed in range(8):
+        w = tie_weights(ap, seed, 4)
+        best = min(plans, key=lambda arcs: int(w[sorted(arcs)].sum()))
+        for workers in (1, 8):
+            sol = solve_cpsat(ap, time_limit=5, seed=seed, workers=workers, tie_break="swaps")
+            assert sol.stats["tie_break"] == "OPTIMAL" and sol.values == (2.0,)
+            assert set(sol.arcs.tolist()) == best
+
+
+def test_reproducible_menu_plan() -> None:
+    from vmatch.gen.menu import generate_menu
+    from vmatch.menu import check_menu, menu_solve
+
+    mp = generate_menu(150, 40, seed=1)
+    runs = [menu_solve(mp, time_limit=20, workers=w, reproducible=True) for w in (1, 8)]
+    for r in runs:
+        assert r.dispatch.stats["tie_break"] == "OPTIMAL"
+        assert check_menu(mp, r) == [] and verify(r.compiled, r.dispatch) == []
+    assert [(a.order, a.provider, a.offer, a.start) for a in runs[0].assignments] == [
+        (a.order, a.provider, a.offer, a.start) for a in runs[1].assignments
+    ]

@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+#: ``--reproducible``: the help text.
+REPRODUCIBLE_HELP = (
+    "when every level is proven, break ties over every pair of the chosen volunteers and tasks: "
+    "the same plan on every run (one more solve)"
+)
+
+
 def _solver_args(p: argparse.ArgumentParser) -> None:
     """The options every solving command takes: time limit, seed, threads."""
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the whole solve (default: %(default)s)")
@@ -64,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help="write the solution JSON here")
     s.add_argument("--summary", action="store_true", help="print a readable summary")
     s.add_argument("--log-search", action="store_true", help="print CP-SAT's search log")
+    s.add_argument("--reproducible", action="store_true", help=REPRODUCIBLE_HELP)
     s.add_argument("--objective", default=None, help="lexicographic order of terms, e.g. coverage,fairness,travel")
     s.add_argument("--weights", default=None, help="one weighted sum instead, e.g. coverage=1000,travel=1")
 
@@ -112,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         "larger than deferred acceptance's when preferences tie) instead of --optimal's",
     )
     _solver_args(mn)
+    mn.add_argument("--reproducible", action="store_true", help="welfare mode: " + REPRODUCIBLE_HELP)
     mn.add_argument("--out", type=Path, help="write the menu result JSON here")
 
     rp = sub.add_parser("replan", help="re-plan after accepts, declines, withdrawals, cancellations, additions")
@@ -153,7 +162,15 @@ def _solve(a: argparse.Namespace) -> int:
 
     obj = Objective.parse(a.objective, a.weights)
     p = read_problem(a.problem)
-    r = solve(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, objective=obj, log_search=a.log_search)
+    r = solve(
+        p,
+        time_limit=a.time_limit,
+        seed=a.seed,
+        workers=a.workers,
+        objective=obj,
+        log_search=a.log_search,
+        reproducible=a.reproducible,
+    )
     if a.summary and not a.out:
         print(r.summary())
     else:
@@ -287,6 +304,7 @@ def _menu(a: argparse.Namespace) -> int:
         time_limit=a.time_limit,
         seed=a.seed,
         workers=a.workers,
+        reproducible=a.reproducible,
     )
     _emit(json.dumps(menu_result_to_dict(r), indent=1) + "\n", a.out, r.summary())
     return 0

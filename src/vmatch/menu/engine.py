@@ -39,7 +39,15 @@ from vmatch.menu.steal import respond_and_steal
 from vmatch.model import Problem
 from vmatch.objective import Objective
 from vmatch.result import Result
-from vmatch.solve import FULL_MODEL_ARCS, _as_solution, _pins_hold, conflict_names, decode, level_bounds
+from vmatch.solve import (
+    FULL_MODEL_ARCS,
+    _as_solution,
+    _pins_hold,
+    _tie_mode,
+    conflict_names,
+    decode,
+    level_bounds,
+)
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
 from vmatch.solvers.decompose import components
@@ -140,6 +148,7 @@ def solve_problem(
     method: str = "auto",
     candidates: tuple[I64, I64] | None = None,
     extra_stats: dict[str, object] | None = None,
+    reproducible: bool = False,
 ) -> Result:
     """:func:`vmatch.solve` honouring ``Problem.extra["same_person"]``, with a start plan.
 
@@ -149,7 +158,8 @@ def solve_problem(
     every pin, else the greedy construction. ``merge`` > 1 solves the first ``merge`` levels as
     one (see :func:`merge_levels`), with the hint's own arcs (same start) as the tie-break; the
     result still reports each level. ``candidates`` (volunteer indices, task indices) are the only
-    pairs considered (see :func:`vmatch.menu.fastcompile.compile_by_item`).
+    pairs considered (see :func:`vmatch.menu.fastcompile.compile_by_item`). ``reproducible``: as
+    :func:`vmatch.solve`'s (ties broken over every pair of the chosen providers and orders).
 
     A fresh menu round (no ``hint``) on the search path starts from the greedy construction
     improved by best responses and steal moves (:func:`vmatch.menu.steal.respond_and_steal`) and
@@ -201,7 +211,7 @@ def solve_problem(
         sol = ArcSolution(SolveStatus.OPTIMAL, np.zeros(0, np.int64), np.zeros(0, np.int64), zero, zero, 0.0, "empty")
     elif method == "cpsat" or (method == "auto" and ap.n_arcs <= FULL_MODEL_ARCS) or start is None:
         h = None if start is None else np.flatnonzero(start)
-        sol = solve_cpsat(work, time_limit=left, seed=seed, workers=workers, hint=h, tie_break=True)
+        sol = solve_cpsat(work, time_limit=left, seed=seed, workers=workers, hint=h, tie_break=_tie_mode(reproducible))
         if weights and sol.status != SolveStatus.UNKNOWN and sol.status != SolveStatus.INFEASIBLE:
             sol = _split(ap, sol, merge, weights)
         elif sol.status == SolveStatus.UNKNOWN and start is not None:

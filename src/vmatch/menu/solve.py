@@ -77,6 +77,7 @@ def menu_solve(
     seed: int = 0,
     workers: int | None = None,
     objective: Objective | None = None,
+    reproducible: bool = False,
 ) -> MenuResult:
     """Dispatch every order of a menu round to at most one provider.
 
@@ -98,6 +99,10 @@ def menu_solve(
         Solver seed and threads.
     objective : Objective, optional
         Welfare mode: replaces :data:`MENU_OBJECTIVE`.
+    reproducible : bool
+        Welfare mode, when every level is proven: the same plan on every run (ties broken over
+        every pair of the chosen providers and orders; see :func:`vmatch.solve`). Without it,
+        orders that tie (say, two equal orders of one requester) may swap providers between runs.
 
     Returns
     -------
@@ -124,6 +129,7 @@ def menu_solve(
             time_limit=max(0.1, time_limit - build),
             seed=seed,
             workers=workers,
+            reproducible=reproducible,
         )
         extra: dict[str, object] = {}
     else:

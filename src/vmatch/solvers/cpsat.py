@@ -291,6 +291,43 @@ def tie_weights(ap: ArcProblem, seed: int = 0, span: int = 1) -> npt.NDArray[np.
     return rank[ap.arc_job] * (1024 * max(1, span)) + noise
 
 
+def _tie_break(
+    solver: cp_model.CpSolver,
+    cm: CpModel,
+    ap: ArcProblem,
+    chosen: npt.NDArray[np.int64],
+    mode: str,
+    seed: int,
+    limit: float,
+) -> tuple[SolveStatus, npt.NDArray[np.bool_] | None]:
+    """Minimise :func:`tie_weights` over the arcs ``mode`` allows (the other arcs are fixed to 0 in
+    ``cm``, whose levels are kept at their values): "starts", the other starts of the chosen
+    (agent, group) pairs (a small model); "swaps", every arc between a chosen agent and a chosen
+    group. Returns the status and the arcs chosen (None without an answer)."""
+    agent, group = ap.arc_agent, ap.job_group[ap.arc_job]
+    if mode == "starts":
+        pair = agent * ap.n_groups + group
+        allowed = np.isin(pair, pair[chosen])
+    else:
+        allowed = np.isin(agent, agent[chosen]) & np.isin(group, group[chosen])
+    variables = cm.model.model_proto.variables
+    for a in np.flatnonzero(~allowed).tolist():
+        variables[a].domain[1] = 0  # (a Boolean: domain [0, 1])
+    span = int(allowed.sum())
+    w = tie_weights(ap, seed, span)
+    if int(w.max(initial=0)) * span > 2**52:  # (no overflow: earliest starts come first only mostly)
+        w = tie_weights(ap, seed)
+    cm.set_objective((np.arange(ap.n_arcs, dtype=np.int64), w), "min")
+    xs = np.zeros(ap.n_arcs, bool)
+    xs[chosen] = True
+    _hint(cm, ap, xs)
+    solver.parameters.max_time_in_seconds = limit
+    st = _STATUS[solver.solve(cm.model)]
+    if st not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return st, None
+    return st, np.fromiter((solver.boolean_value(v) for v in cm.x), bool, ap.n_arcs)
+
+
 _STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
     cp_model.FEASIBLE: SolveStatus.FEASIBLE,
@@ -311,7 +348,7 @@ def solve_cpsat(
     log_search: bool = False,
     params: dict[str, Any] | None = None,
     quiet: bool = False,
-    tie_break: bool = False,
+    tie_break: str = "none",
 ) -> ArcSolution:
     """Solve ``ap`` with CP-SAT.
 
@@ -330,14 +367,20 @@ def solve_cpsat(
         Extra CP-SAT parameters (``SatParameters`` field names).
     quiet : bool
         Log each level's status at DEBUG instead of INFO (the many parts of a search).
-    tie_break : bool
+    tie_break : {"none", "starts", "swaps"}
         Once every level is proven optimal, choose among the optimal answers by one more
-        objective (:func:`tie_weights`: earliest starts, then a fixed order of the arcs drawn from
-        ``seed``) in at most :data:`TIE_SHARE` of the time used so far. The levels keep their
-        values; when that solve is proven too, the answer no longer depends on how CP-SAT's
-        threads ran (several optimal answers differ mostly in start times), so the same input and
-        seed give the same plan. ``stats["tie_break"]`` says how it ended.
+        objective, :func:`tie_weights` (earliest starts, then a fixed order of the arcs drawn
+        from ``seed``), with every level kept at its value. "starts": over the other starts of
+        the chosen (agent, group) pairs only, in at most :data:`TIE_SHARE` of the time used so
+        far plus ``TIE_SECONDS`` (a small model: 0.03-0.2 s where the levels took 2-5 s).
+        "swaps": over every arc between the chosen agents and the chosen groups, in the time
+        left (20-60 % more time there). When that solve is proven, the answer does not depend
+        on how CP-SAT's threads ran: with "swaps" the same input and seed give the same plan;
+        with "starts" the same start times for the same pairs. ``stats["tie_break"]`` says how
+        it ended.
     """
+    if tie_break not in ("none", "starts", "swaps"):
+        raise ValueError(f"solve_cpsat: tie_break must be 'none', 'starts' or 'swaps', got {tie_break!r}")
     t0 = time.perf_counter()
     cm = build_model(ap)
     build = time.perf_counter() - t0
@@ -389,31 +432,22 @@ def solve_cpsat(
             cm.keep(terms, sense, obj_val)
     stats: dict[str, Any] = {"build_seconds": build, "level_status": [s_.value for s_ in statuses]}
     proven = len(statuses) == len(plan) and all(s_ == SolveStatus.OPTIMAL for s_ in statuses)
-    if tie_break and proven and chosen is not None and ap.n_arcs:
+    if tie_break != "none" and proven and chosen is not None and ap.n_arcs:
         name, terms, sense = plan[-1]
-        cm.keep(terms, sense, obj_val)
-        # only other starts of the chosen (agent, group) pairs: a small model, proven fast
-        pair = ap.arc_agent * ap.n_groups + ap.job_group[ap.arc_job]
-        other = ~np.isin(pair, pair[chosen])
-        variables = m.model_proto.variables
-        for a in np.flatnonzero(other).tolist():
-            variables[a].domain[1] = 0  # (a Boolean: domain [0, 1])
-        span = int((~other).sum())
-        w = tie_weights(ap, seed, span)
-        if int(w.max(initial=0)) * span > 2**52:  # (no overflow: earliest starts first only mostly)
-            w = tie_weights(ap, seed)
-        cm.set_objective((np.arange(ap.n_arcs, dtype=np.int64), w), "min")
-        xs = np.zeros(ap.n_arcs, bool)
-        xs[chosen] = True
-        _hint(cm, ap, xs)
+        cm.keep(terms, sense, obj_val)  # every level keeps its value (the others are kept already)
         used = time.perf_counter() - t0
-        p.max_time_in_seconds = max(0.05, min(time_limit - used, TIE_SHARE * used + TIE_SECONDS))
-        st = _STATUS[solver.solve(m)]
+        limit = time_limit - used if tie_break == "swaps" else min(time_limit - used, TIE_SHARE * used + TIE_SECONDS)
+        st, tied = _tie_break(solver, cm, ap, chosen, tie_break, seed, max(0.05, limit))
         stats["tie_break"] = st.value
-        log.log(logging.DEBUG if quiet else logging.INFO, "tie-break: %s in %.2fs", st.value, solver.wall_time)
-        if st in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):  # every level keeps its value
-            xs = np.fromiter((solver.boolean_value(v) for v in x), bool, ap.n_arcs)
-            chosen = np.flatnonzero(xs).astype(np.int64)
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "tie-break (%s): %s in %.2fs",
+            tie_break,
+            st.value,
+            solver.wall_time,
+        )
+        if tied is not None:
+            chosen = np.flatnonzero(tied).astype(np.int64)
             ys = [j for j, yj in cm.y.items() if solver.boolean_value(yj)]
             served = np.union1d(np.asarray(ys, np.int64), ap.arc_job[chosen]).astype(np.int64)
     wall = time.perf_counter() - t0
