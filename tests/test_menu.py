@@ -394,6 +394,24 @@ def test_provider_optimal_and_largest_are_feasible():
         assert s.mode == "stable" and s.status.value == "FEASIBLE"
 
 
+def test_largest_serves_more_than_deferred_acceptance_when_ranks_tie():
+    # r1 is indifferent between a and b; r2 refuses b; a ranks r1 and r2 alike (same priority and
+    # distance) and can serve one of them at 9:00. Deferred acceptance breaks the ties by position:
+    # r1 gets a, and r2 is left out. The largest weakly stable matching serves both (r1 with b,
+    # r2 with a), and nobody blocks it: r1 does not strictly prefer a.
+    offers = [Offer("oa", "a", "haircut", capacity=1), Offer("ob", "b", "haircut", capacity=1)]
+    orders = [
+        Order("r1", "res1", "haircut", w(9, 10), NEAR),
+        Order("r2", "res2", "haircut", w(9, 10), NEAR, refused_providers=("b",)),
+    ]
+    mp = menu(offers, orders, [vol("a"), vol("b")])
+    da = solved(mp, mode="stable")
+    assert {a.order: a.provider for a in da.assignments} == {"r1": "a"}
+    big = solved(mp, mode="stable", largest=True)
+    assert {a.order: a.provider for a in big.assignments} == {"r1": "b", "r2": "a"}
+    assert check_menu(mp, big) == []
+
+
 def test_bad_mode_is_refused():
     with pytest.raises(ValueError, match="mode"):
         menu_solve(generate_menu(2, 2), mode="best")  # type: ignore[arg-type]
