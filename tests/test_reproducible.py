@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
 
+from strategies import problems
 from vmatch import Location, Problem, Settings, Task, TimeWindow, Volunteer, solve, verify
 from vmatch.arcs import ArcProblem, Level
 from vmatch.gen import generate_city
@@ -129,3 +132,17 @@ def test_reproducible_menu_plan() -> None:
     assert [(a.order, a.provider, a.offer, a.start) for a in runs[0].assignments] == [
         (a.order, a.provider, a.offer, a.start) for a in runs[1].assignments
     ]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_reproducible_plans_agree_across_threads(p: Problem) -> None:
+    # every level proven, the tie-break proven: one plan for 1 and 4 threads, of equal level values
+    # to the plain answer's, and every hard rule holds
+    plain = solve(p, time_limit=10, workers=1, method="cpsat")
+    runs = [solve(p, time_limit=10, workers=w, method="cpsat", reproducible=True) for w in (1, 4)]
+    for r in runs:
+        assert verify(p, r) == []
+        assert [lv.value for lv in r.levels] == pytest.approx([lv.value for lv in plain.levels])
+    if all(r.stats.get("tie_break") == "OPTIMAL" for r in runs):
+        assert plan(runs[0]) == plan(runs[1])
