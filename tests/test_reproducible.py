@@ -146,3 +146,25 @@ def test_reproducible_plans_agree_across_threads(p: Problem) -> None:
         assert [lv.value for lv in r.levels] == pytest.approx([lv.value for lv in plain.levels])
     if all(r.stats.get("tie_break") == "OPTIMAL" for r in runs):
         assert plan(runs[0]) == plan(runs[1])
+
+
+def test_reproducible_replan_and_menu_replan() -> None:
+    from vmatch import replan
+    from vmatch.gen.menu import generate_menu
+    from vmatch.menu import menu_replan, menu_solve
+
+    p = generate_city(60, 30, seed=0)
+    r = solve(p, time_limit=30, reproducible=True)
+    a = r.assignments[0]
+    runs = [replan(p, r, declined=[(a.volunteer, a.task)], time_limit=30, workers=w, reproducible=True) for w in (1, 8)]
+    assert all(x.stats["tie_break"] == "OPTIMAL" for x in runs)
+    assert plan(runs[0]) == plan(runs[1]) and (a.volunteer, a.task, a.start) not in plan(runs[0])
+    mp = generate_menu(150, 40, seed=1)
+    m = menu_solve(mp, time_limit=20, reproducible=True)
+    b = m.assignments[0]
+    again = [
+        menu_replan(mp, m, declined=[(b.provider, b.order)], time_limit=20, workers=w, reproducible=True)
+        for w in (1, 8)
+    ]
+    assert again[0].assignments == again[1].assignments
+    assert (b.provider, b.order) not in {(x.provider, x.order) for x in again[0].assignments}

@@ -250,6 +250,7 @@ def local_replan(
     workers: int | None,
     max_free: int = 60,
     merge: int = 1,
+    reproducible: bool = False,
 ) -> Result:
     """Re-solve the neighbourhood of the events on ``p`` (the updated problem); see the module docstring.
 
@@ -272,6 +273,7 @@ def local_replan(
         hint=[x for x in plan if x[1] in in_sub],
         merge=merge,
         candidates=cand,
+        reproducible=reproducible,
     )
     out = [Assignment(v, t, s) for v, t, s in plan if t not in fset]
     out += [a for a in res.assignments if a.task in fset]

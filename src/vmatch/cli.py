@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("previous", type=Path, help="the previous solution file")
     rp.add_argument("events", type=Path, help="the events file (accepted, declined, withdrawn, cancelled, added)")
     _solver_args(rp)
+    rp.add_argument("--reproducible", action="store_true", help=REPRODUCIBLE_HELP)
     rp.add_argument("--out", type=Path, help="write the new solution JSON here")
 
     g = sub.add_parser("generate", help="write a synthetic problem (city, province, pairing, menu)")
@@ -326,7 +327,7 @@ def _replan(a: argparse.Namespace) -> int:
     p = read_problem(a.problem)
     prev = read_solution(a.previous, p)
     ev = read_events(a.events)
-    r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
+    r = replan(p, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, reproducible=a.reproducible, **ev)
     _emit(dumps_solution(r, replanned_problem(p, r, ev["added"])), a.out, f"{r.summary()}\n{_changes_line(r)}")
     return 0
 
@@ -357,7 +358,9 @@ def _replan_menu(a: argparse.Namespace) -> int:
             "replan: field 'added' is not taken for a menu (new orders join the menu document; "
             "run vmatch menu on it, or vmatch.replan with the compiled problem)"
         )
-    mr = menu_replan(mp, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, **ev)
+    mr = menu_replan(
+        mp, prev, time_limit=a.time_limit, seed=a.seed, workers=a.workers, reproducible=a.reproducible, **ev
+    )
     assert mr.dispatch is not None
     text = json.dumps(menu_result_to_dict(mr), indent=1) + "\n"
     _emit(text, a.out, f"{mr.summary()}\n{_changes_line(mr.dispatch)}")

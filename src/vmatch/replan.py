@@ -195,6 +195,7 @@ def replan(
     objective: Objective | None = None,
     scope: Literal["auto", "global", "local"] = "auto",
     max_free: int = 60,
+    reproducible: bool = False,
 ) -> Result:
     """A new plan after the events, as close to ``previous_result`` as coverage allows.
 
@@ -224,6 +225,9 @@ def replan(
         :data:`LOCAL_ABOVE` tasks.
     max_free : int
         Local scope: the most tasks re-solved.
+    reproducible : bool
+        As for :func:`vmatch.solve`: when the (whole or local) problem is proven, ties among the
+        optimal plans are broken over every pair of the chosen volunteers and tasks.
 
     Returns
     -------
@@ -280,10 +284,18 @@ def replan(
             workers=workers,
             max_free=max_free,
             merge=_merge(obj),
+            reproducible=reproducible,
         )
     else:
         res = solve_problem(
-            new_problem, objective=obj, time_limit=time_limit, seed=seed, workers=workers, hint=keep, merge=_merge(obj)
+            new_problem,
+            objective=obj,
+            time_limit=time_limit,
+            seed=seed,
+            workers=workers,
+            hint=keep,
+            merge=_merge(obj),
+            reproducible=reproducible,
         )
         res = dataclasses.replace(res, stats={**dict(res.stats), "scope": "global"})
     counts, lists = plan_changes(previous_result, res)

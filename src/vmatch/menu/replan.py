@@ -77,6 +77,7 @@ def menu_replan(
     workers: int | None = None,
     objective: Objective | None = None,
     scope: Literal["auto", "global", "local"] = "auto",
+    reproducible: bool = False,
 ) -> MenuResult:
     """A new plan for ``mp`` after the events, as close to ``previous`` as coverage allows.
 
@@ -96,7 +97,7 @@ def menu_replan(
         Offers, or providers (all their offers), that leave the round.
     cancelled : iterable of str
         Orders the residents cancel: reported in the result's ``unserved`` as ``{"cancelled": 1}``.
-    time_limit, seed, workers, objective, scope
+    time_limit, seed, workers, objective, scope, reproducible
         As for :func:`vmatch.replan` (its default objective on a menu: coverage, keep,
         preference, reliability, travel).
 
@@ -171,6 +172,7 @@ def menu_replan(
         workers=workers,
         objective=objective,
         scope=scope,
+        reproducible=reproducible,
         **ev,  # type: ignore[arg-type]
     )
     out = from_dispatch(mp, replanned_problem(problem, r), mapping, r, "welfare")
