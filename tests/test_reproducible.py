@@ -168,3 +168,51 @@ def test_reproducible_replan_and_menu_replan() -> None:
     ]
     assert again[0].assignments == again[1].assignments
     assert (b.provider, b.order) not in {(x.provider, x.order) for x in again[0].assignments}
+
+
+def _key(r: object) -> list[tuple[str, str, str]]:
+    return sorted((a.volunteer, a.task, a.start.isoformat()) for a in r.assignments)  # type: ignore[attr-defined]
+
+
+def test_reproducible_search_gives_one_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the search path (two lanes racing, parts cut by the clock by default): with reproducible,
+    # one lane in deterministic time, the same plan twice, even when the machine is slower
+    # (a part's wall-clock time does not count)
+    import time as _time
+
+    from vmatch.solvers import lns
+
+    p = generate_city(300, 150, seed=1)
+    a = solve(p, time_limit=4, method="lns", reproducible=True)
+    real = _time.perf_counter
+    calls = {"n": 0}
+
+    def slow() -> float:  # every reading of the clock 5 ms later than the one before
+        calls["n"] += 1
+        return real() + 0.005 * calls["n"]
+
+    monkeypatch.setattr(lns.time, "perf_counter", slow)
+    b = solve(p, time_limit=4, method="lns", reproducible=True)
+    assert a.stats["solver"] == b.stats["solver"] == "lns"
+    assert _key(a) == _key(b) and verify(p, a) == [] and verify(p, b) == []
+
+
+def test_reproducible_split_and_menu_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from vmatch.gen import generate_province
+    from vmatch.gen.menu import generate_menu
+    from vmatch.menu.compile import menu_to_problem
+    from vmatch.menu.engine import solve_problem
+
+    mod = importlib.import_module("vmatch.solve")
+    monkeypatch.setattr(mod, "SPLIT_PAIRS", 0)
+    monkeypatch.setattr(mod, "SPLIT_PACK", 200)
+    p = generate_province(300, 150, seed=0, days=2)
+    runs = [solve(p, time_limit=6, reproducible=True) for _ in range(2)]
+    assert runs[0].stats["parts"] > 1 and _key(runs[0]) == _key(runs[1])
+    assert verify(p, runs[0]) == []
+    q, _ = menu_to_problem(generate_menu(400, 100, seed=2))
+    menus = [solve_problem(q, time_limit=4, method="lns", reproducible=True) for _ in range(2)]
+    assert menus[0].stats["solver"] == "lns" and _key(menus[0]) == _key(menus[1])
+    assert verify(q, menus[0]) == []

@@ -267,7 +267,7 @@ def local_replan(
     res = solve_problem(
         sub,
         objective=objective,
-        time_limit=max(0.2, time_limit - (t1 - t0)),
+        time_limit=time_limit if reproducible else max(0.2, time_limit - (t1 - t0)),  # (no wall time)
         seed=seed,
         workers=workers,
         hint=[x for x in plan if x[1] in in_sub],

@@ -34,8 +34,9 @@ __all__ = ["main"]
 
 #: ``--reproducible``: the help text.
 REPRODUCIBLE_HELP = (
-    "when every level is proven, break ties over every pair of the chosen volunteers and tasks: "
-    "the same plan on every run (one more solve)"
+    "the same plan on every run: a proven answer breaks ties over every pair of the chosen volunteers "
+    "and tasks (one more solve); the search of large problems runs in deterministic time (one lane; "
+    "the wall time may run over the limit)"
 )
 
 

@@ -148,6 +148,9 @@ def load_spread(p: Problem, arc_v: np.ndarray, load: np.ndarray) -> dict[str, fl
 FULL_MODEL_ARCS = 60_000
 #: ... and at most this many arcs per second of the time left.
 FULL_MODEL_ARCS_PER_SECOND = 4_000
+#: ``reproducible`` on the search path: the search's budget as a share of the time limit (the
+#: rest for compiling, the start and the answer; see :func:`vmatch.solvers.lns.solve_lns`).
+REPRODUCIBLE_SEARCH_SHARE = 0.7
 
 
 def _pins_hold(ap: ArcProblem, chosen: np.ndarray) -> bool:
@@ -358,13 +361,16 @@ def _solve_parts(
     workers: int | None,
     objective: Objective | None,
     t0: float,
+    reproducible: bool = False,
 ) -> Result:
     """Solve independent parts one by one and join the answers.
 
     Each part's time limit is its compile time (estimated from its candidate pairs at the
     rate measured on the parts solved so far, ``COMPILE_SECONDS_PER_PAIR`` before the
     first) plus its share of the search time left, shared by candidate pairs to the power
-    ``PART_TIME_EXPONENT``; so the limit covers compilation, as for one problem.
+    ``PART_TIME_EXPONENT``; so the limit covers compilation, as for one problem. With
+    ``reproducible`` the limits come from the sizes alone (the time given out so far, not the time
+    passed; ``COMPILE_SECONDS_PER_PAIR`` throughout), so that they are the same on every run.
     """
     parts = [p.problem for p in sized]
     sizes = np.array([max(1, p.n_pairs) for p in sized], np.float64)
@@ -372,14 +378,15 @@ def _solve_parts(
     results: list[Result] = []
     weights = sizes**PART_TIME_EXPONENT
     left_size, left_weight = float(sizes.sum()), float(weights.sum())
-    built_s, built_pairs = 0.0, 0.0
+    built_s, built_pairs, given = 0.0, 0.0, 0.0
     for k, i in enumerate(order.tolist()):
-        rate = built_s / built_pairs if built_pairs > 0 else COMPILE_SECONDS_PER_PAIR
-        left = PARTS_TIME_SHARE * time_limit - (time.perf_counter() - t0)
+        rate = built_s / built_pairs if built_pairs > 0 and not reproducible else COMPILE_SECONDS_PER_PAIR
+        left = PARTS_TIME_SHARE * time_limit - (given if reproducible else time.perf_counter() - t0)
         compile_est = rate * sizes[i]
         share = part_time(left, rate, sizes[i], left_size, weights[i], left_weight)
         left_size -= sizes[i]
         left_weight -= weights[i]
+        given += share
         log.info(
             "part %d/%d: %d volunteers, %d tasks, %.1fs (compile about %.1fs)",
             k + 1,
@@ -397,6 +404,7 @@ def _solve_parts(
             objective=objective,
             split=False,
             pairs=sized[i].pairs,
+            reproducible=reproducible,
         )
         sized[i] = sized[i]._replace(volunteer=sized[i].volunteer[:0], task=sized[i].task[:0])  # free them
         built_s += float(r.stats.get("build_seconds", 0.0))
@@ -540,11 +548,21 @@ def solve(
         The candidate (volunteer, task) pairs when the caller knows them already (a part of a
         split problem): see :func:`~vmatch.compile.compile_problem`.
     reproducible : bool
-        When one CP-SAT model proves every level, break ties over all the pairs of the chosen
-        volunteers and tasks too, with the time left: the same input and seed then give the
-        same plan, whatever ``workers``, when the tie-break is proven (``stats["tie_break"]`` is
-        "OPTIMAL"). It costs one more solve (0.9-1.9 s where the levels took about 2.5 s, on the
-        bundled example).
+        The same input and seed give the same plan on every run:
+
+        * when one CP-SAT model proves every level, ties are broken over all the pairs of the
+          chosen volunteers and tasks too, with the time left (the plan is then the same whatever
+          ``workers``, when that tie-break is proven: ``stats["tie_break"]`` is "OPTIMAL"; one
+          more solve, 0.7-1.9 s where the levels took about 2.5 s on the bundled example);
+        * the search of large problems (``method="lns"``, and the regions of a split problem)
+          runs one part at a time on one worker and counts CP-SAT's deterministic time instead
+          of seconds (:func:`~vmatch.solvers.lns.solve_lns`); its budget is
+          ``REPRODUCIBLE_SEARCH_SHARE`` of ``time_limit``, so the wall time can run over the
+          limit on a slow or busy machine, and the plan is usually a little worse than with
+          two lanes. The reported bound may still vary (it comes from a process beside).
+
+        A mid-sized problem that one CP-SAT model does not prove in the time limit is not
+        reproducible (the threads race up to the limit).
 
     Returns
     -------
@@ -563,7 +581,14 @@ def solve(
         parts = split_parts(problem, pack=SPLIT_PACK)
         if len(parts) > 1:
             return _solve_parts(
-                problem, parts, time_limit=time_limit, seed=seed, workers=workers, objective=objective, t0=t0
+                problem,
+                parts,
+                time_limit=time_limit,
+                seed=seed,
+                workers=workers,
+                objective=objective,
+                t0=t0,
+                reproducible=reproducible,
             )
     c = compile_problem(problem, objective, pairs=pairs)
     n_comp, _ = components(c.arcs)
@@ -582,7 +607,10 @@ def solve(
         return max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
 
     kind = classify(ap) if method == "auto" else "general"
-    small = ap.n_arcs <= min(FULL_MODEL_ARCS, FULL_MODEL_ARCS_PER_SECOND * time_left())
+    # (reproducible: the path may not depend on how long compiling took)
+    small = ap.n_arcs <= min(
+        FULL_MODEL_ARCS, FULL_MODEL_ARCS_PER_SECOND * (time_limit if reproducible else time_left())
+    )
     use_cpsat = method == "cpsat" or (method == "auto" and small)
     lns_path = kind not in ("one_to_one", "b_matching") and not use_cpsat
     # a bound too big for one LP starts in the background at once, beside the greedy start
@@ -616,9 +644,13 @@ def solve(
         lp = None if bg is not None else start_lp(ap, left)
         t_search = time.perf_counter()
         # the search's own bound is the cheap one when the background computes the flow
+        # reproducible: a search budget fixed by the limit alone (see solve_lns)
+        search = (
+            REPRODUCIBLE_SEARCH_SHARE * time_limit if reproducible else left - (BACKGROUND_MARGIN * left if bg else 0.0)
+        )
         sol = solve_lns(
             ap,
-            time_limit=left - (BACKGROUND_MARGIN * left if bg else 0.0),
+            time_limit=search,
             seed=seed,
             workers=workers,
             start=start,
@@ -627,6 +659,7 @@ def solve(
             pref=pref,
             rows=rows,
             group_lp=bg.group_values if bg is not None else (lp.group_values(ap) if lp is not None else None),
+            reproducible=reproducible,
         )
         if lp is not None:
             sol = tighten(ap, sol, lp.future.result()[0])

@@ -41,6 +41,7 @@ from vmatch.objective import Objective
 from vmatch.result import Result
 from vmatch.solve import (
     FULL_MODEL_ARCS,
+    REPRODUCIBLE_SEARCH_SHARE,
     _as_solution,
     _pins_hold,
     _tie_mode,
@@ -159,7 +160,9 @@ def solve_problem(
     one (see :func:`merge_levels`), with the hint's own arcs (same start) as the tie-break; the
     result still reports each level. ``candidates`` (volunteer indices, task indices) are the only
     pairs considered (see :func:`vmatch.menu.fastcompile.compile_by_item`). ``reproducible``: as
-    :func:`vmatch.solve`'s (ties broken over every pair of the chosen providers and orders).
+    :func:`vmatch.solve`'s (ties broken over every pair of the chosen providers and orders on a
+    proven answer; on the search path one part at a time in deterministic time, the start's
+    round of best responses and steals in full).
 
     A fresh menu round (no ``hint``) on the search path starts from the greedy construction
     improved by best responses and steal moves (:func:`vmatch.menu.steal.respond_and_steal`) and
@@ -199,6 +202,8 @@ def solve_problem(
             # one round (20k x 5k: the first gains 62, the next two 2 in 2.6 s, which the search
             # spends better), even when the compile and the greedy start took the share
             until = max(t0 + 0.4 * time_limit, time.perf_counter() + 0.1 * time_limit)
+            if reproducible:  # the one round in full: the same start on every run
+                until = math.inf
             start = respond_and_steal(ap, arc_data(ap, speed), start, deadline=until, rounds=1)
     left = max(0.2 * time_limit, time_limit - (time.perf_counter() - t0) - 0.05 * time_limit)
     tail = None
@@ -221,9 +226,17 @@ def solve_problem(
         # arrays, two parts side by side with a worker each beat one with both workers (20k x 5k
         # welfare, 30 s, solver seeds 0-2: 24,606 / 24,602 / 24,563 against 24,544 / 24,538 /
         # 24,546; three lanes 24,580 / 24,582). Before, with more Python per part, one lane won.
+        if reproducible:  # (see vmatch.solve)
+            left = REPRODUCIBLE_SEARCH_SHARE * time_limit
         if bounds is None:
             sol = solve_lns(
-                ap, time_limit=left, seed=seed, workers=workers, start=start, bound=lambda: level_bounds(ap)
+                ap,
+                time_limit=left,
+                seed=seed,
+                workers=workers,
+                start=start,
+                bound=lambda: level_bounds(ap),
+                reproducible=reproducible,
             )
         else:  # the search does not wait for the bound's process: it is read when the search ends
             quick = level_bounds(ap, flow=False)
@@ -239,6 +252,7 @@ def solve_problem(
                 bound=lambda: quick,
                 group_lp=bounds.wanted,
                 bound_now=bounds.latest,
+                reproducible=reproducible,
             )
             full = bounds.result()
             sol = dataclasses.replace(sol, bounds=(min(sol.bounds[0], full[0]), *sol.bounds[1:]))

@@ -126,7 +126,7 @@ def menu_solve(
         res = solve_problem(
             problem,
             objective=objective or MENU_OBJECTIVE,
-            time_limit=max(0.1, time_limit - build),
+            time_limit=time_limit if reproducible else max(0.1, time_limit - build),  # (no wall time)
             seed=seed,
             workers=workers,
             reproducible=reproducible,

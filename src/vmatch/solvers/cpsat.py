@@ -262,6 +262,8 @@ def _weighted(weights: Sequence[float], terms: list[Terms], levels: list[Level])
     return u.astype(np.int64), c
 
 
+#: With ``deterministic``, the wall-clock safety limit: this many seconds per unit of deterministic time.
+DETERMINISTIC_WALL = 20.0
 #: The tie-break's time: at most this share of the time the levels took, plus ``TIE_SECONDS``.
 TIE_SHARE, TIE_SECONDS = 0.5, 0.5
 
@@ -349,6 +351,7 @@ def solve_cpsat(
     params: dict[str, Any] | None = None,
     quiet: bool = False,
     tie_break: str = "none",
+    deterministic: bool = False,
 ) -> ArcSolution:
     """Solve ``ap`` with CP-SAT.
 
@@ -378,6 +381,11 @@ def solve_cpsat(
         on how CP-SAT's threads ran: with "swaps" the same input and seed give the same plan;
         with "starts" the same start times for the same pairs. ``stats["tie_break"]`` says how
         it ended.
+    deterministic : bool
+        ``time_limit`` is CP-SAT's deterministic time (a count of work, the same on every run)
+        instead of seconds, with at most ``DETERMINISTIC_WALL`` times as many seconds as a safety
+        limit: with one worker, the answer no longer depends on the machine's load.
+        ``stats["deterministic_time"]`` is the deterministic time used.
     """
     if tie_break not in ("none", "starts", "swaps"):
         raise ValueError(f"solve_cpsat: tie_break must be 'none', 'starts' or 'swaps', got {tie_break!r}")
@@ -403,17 +411,23 @@ def solve_cpsat(
         plan = [(lv.name, t, lv.sense) for lv, t in zip(levels, cm.terms, strict=True)]
     bounds: list[float] = [float("nan")] * len(levels)
     statuses: list[SolveStatus] = []
+    det_used = 0.0
     chosen: npt.NDArray[np.int64] | None = None
     served: npt.NDArray[np.int64] = np.zeros(0, np.int64)
     if not plan:
         plan = [("feasibility", (np.zeros(0, np.int64), np.zeros(0, np.int64)), "max")]
     for k, (name, terms, sense) in enumerate(plan):
-        left = time_limit - (time.perf_counter() - t0)
+        left = time_limit - (det_used if deterministic else time.perf_counter() - t0)
         later = len(plan) - k - 1
         budget = left if later == 0 else left * (0.8 if k == 0 else 0.5)
-        p.max_time_in_seconds = max(0.05, budget)
+        if deterministic:
+            p.max_deterministic_time = max(0.01, budget)
+            p.max_time_in_seconds = DETERMINISTIC_WALL * max(0.05, budget) + 1.0
+        else:
+            p.max_time_in_seconds = max(0.05, budget)
         cm.set_objective(terms, sense)
         st = _STATUS[solver.solve(m)]
+        det_used += solver.deterministic_time
         statuses.append(st)
         log.log(logging.DEBUG if quiet else logging.INFO, "level %s: %s in %.2fs", name, st.value, solver.wall_time)
         if st not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
@@ -430,7 +444,11 @@ def solve_cpsat(
         if later:
             _hint(cm, ap, xs)
             cm.keep(terms, sense, obj_val)
-    stats: dict[str, Any] = {"build_seconds": build, "level_status": [s_.value for s_ in statuses]}
+    stats: dict[str, Any] = {
+        "build_seconds": build,
+        "level_status": [s_.value for s_ in statuses],
+        "deterministic_time": det_used,
+    }
     proven = len(statuses) == len(plan) and all(s_ == SolveStatus.OPTIMAL for s_ in statuses)
     if tie_break != "none" and proven and chosen is not None and ap.n_arcs:
         name, terms, sense = plan[-1]

@@ -84,6 +84,11 @@ HOT_CHAIN_SEEDS = 5
 #: against 29,334 / 29,341 / 29,336 at 0.6; the 20k x 5k menu 24,658 / 24,661 / 24,664 against
 #: 24,642 / 24,644 / 24,639 (0.2: 24,634 / 24,665; 1.2: 24,662 / 24,643).
 PART_SECONDS = 0.3
+#: ``reproducible``: CP-SAT's deterministic time per second on the parts (a fixed rate, so that the
+#: answer does not depend on the machine; measured on the 2,000 x 1,000 city's parts, 2 cores), and
+#: the least deterministic time a part counts for (so that the search ends).
+DETERMINISTIC_PER_SECOND = 0.15
+MIN_PART_CHARGE = 0.002
 #: Seconds between the search's progress lines (INFO on ``vmatch.solvers.lns``: time, parts,
 #: improvements, the first level and its bound) in long runs.
 PROGRESS_SECONDS = 15.0
@@ -268,6 +273,7 @@ def solve_lns(
     rows: ArcRows | None = None,
     group_lp: Callable[[], npt.NDArray[np.float64] | None] | None = None,
     bound_now: Callable[[], float | None] | None = None,
+    reproducible: bool = False,
 ) -> ArcSolution:
     """Greedy start, then CP-SAT neighbourhoods until ``time_limit`` seconds have passed.
 
@@ -296,9 +302,25 @@ def solve_lns(
     ``bound_now`` returns the best bound on the first level known so far without waiting (None
     when none yet), for instance from a bound computed beside the search; the progress lines
     (every ``PROGRESS_SECONDS``) report the smaller of it and ``bound``'s.
+
+    ``reproducible``: the same answer on every run with the same ``seed``, whatever the load: one
+    lane, each part solved by one CP-SAT worker under a deterministic-time limit
+    (``solve_cpsat(deterministic=True)``), and ``time_limit`` counted in CP-SAT's deterministic
+    time spent by the parts (``MIN_PART_CHARGE`` at least each) instead of seconds; ``guide``,
+    ``group_lp`` and ``bound_now``, which arrive when another process or thread is done, are not
+    used. The wall time then depends on the machine (about ``time_limit`` plus the Python work
+    between parts).
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
+    spent = 0.0  # reproducible: the parts' deterministic time so far
+
+    def clock() -> float:
+        """Time used: deterministic (reproducible) or wall-clock seconds."""
+        return spent / DETERMINISTIC_PER_SECOND if reproducible else time.perf_counter() - t0
+
+    if reproducible:
+        guide = group_lp = bound_now = None
     pref = scarcity_preference(ap) if pref is None else pref
     rows = ArcRows.of(ap) if rows is None else rows
     chosen = greedy(ap, pref=pref, rows=rows) if start is None else start.copy()
@@ -345,6 +367,8 @@ def solve_lns(
     size, budget, chain_budget, steps, better, collided, lp_parts = 40, 6000, 3000, 0, 0, 0, 0
     n_lanes = lanes if lanes is not None else (2 if _cores(workers) >= 2 and ap.n_arcs >= LANE_MIN_ARCS else 1)
     lane_workers = workers if n_lanes == 1 else max(1, _cores(workers) // n_lanes)
+    if reproducible:
+        n_lanes, lane_workers = 1, 1
     busy = np.zeros(ap.n_groups, bool)  # groups freed in a part being solved
     busy_agent = np.zeros(ap.n_agents, bool)  # agents with arcs in a part being solved
     inflight: dict[Future[ArcSolution], tuple[str, B, Sub]] = {}
@@ -386,7 +410,7 @@ def solve_lns(
     with ThreadPoolExecutor(max_workers=n_lanes) as pool:
         while True:
             # keep every lane busy with a part whose groups no other lane holds
-            while len(inflight) < n_lanes and time.perf_counter() - t0 < time_limit - 0.05:
+            while len(inflight) < n_lanes and clock() < time_limit - 0.05:
                 steps += 1
                 # a part leaves out the groups another lane holds, and starts from a group that no
                 # agent of another lane could serve (so that parts side by side rarely collide)
@@ -447,20 +471,21 @@ def solve_lns(
                     break
                 sub = rx.restrict(free, allowed=allowed)
                 hint = np.flatnonzero(chosen[sub.arcs])
-                left = time_limit - (time.perf_counter() - t0)
+                left = time_limit - clock()
                 # first phase: the first level only (bigger parts, faster); then every level
-                first_phase = time.perf_counter() - t0 < first_share * time_limit
+                first_phase = clock() < first_share * time_limit
                 sp = replace(sub.problem, levels=sub.problem.levels[:1]) if first_phase else sub.problem
                 limit = min(LP_PART_SECONDS if kind == "lp" else sub_time, left)
                 fut = pool.submit(
                     solve_cpsat,
                     sp,
-                    time_limit=max(0.05, limit),
+                    time_limit=max(0.05, limit) * (DETERMINISTIC_PER_SECOND if reproducible else 1.0),
                     seed=int(rng.integers(1 << 30)),
                     workers=workers if kind == "lp" else lane_workers,
                     hint=hint,
                     params=LNS_PARAMS,
                     quiet=True,  # the parts' levels: DEBUG; the search reports its progress itself
+                    deterministic=reproducible,
                 )
                 inflight[fut] = (kind, free, sub)
                 visits[free] += 1
@@ -469,7 +494,8 @@ def solve_lns(
             if bounds is None:  # computed while the first parts are being solved
                 bounds = bound() if bound is not None else tuple(float("nan") for _ in ap.levels)
             if not inflight:
-                if time.perf_counter() - t0 < time_limit - 0.05:
+                if clock() < time_limit - 0.05:
+                    spent += MIN_PART_CHARGE  # (reproducible: no part this round still counts)
                     continue
                 break
             if time.perf_counter() >= report:
@@ -481,6 +507,7 @@ def solve_lns(
                 busy &= ~free
                 busy_agent[ap.arc_agent[sub.arcs]] = False
                 sol = fut.result()
+                spent += max(MIN_PART_CHARGE, float(sol.stats.get("deterministic_time", 0.0)))  # (reproducible)
                 if sol.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
                     # the current solution with the freed groups' arcs replaced by the part's answer
                     new = sub.arcs[sol.arcs]
