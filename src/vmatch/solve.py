@@ -664,7 +664,9 @@ def solve(
         if lp is not None:
             sol = tighten(ap, sol, lp.future.result()[0])
         elif bg is not None:
-            sol = tighten(ap, sol, bg.smallest(wait=t_search + left - time.perf_counter()))
+            # (reproducible: the search may end before its share of the limit; the bound waits)
+            until = max(t_search + left, t0 + 0.95 * time_limit) if reproducible else t_search + left
+            sol = tighten(ap, sol, bg.smallest(wait=until - time.perf_counter()))
     if bg is not None and sol.solver != "lns":
         bg.smallest(wait=0.0)  # not needed after all (no start): stop it
     if sol.status == SolveStatus.INFEASIBLE:

@@ -41,7 +41,6 @@ from vmatch.objective import Objective
 from vmatch.result import Result
 from vmatch.solve import (
     FULL_MODEL_ARCS,
-    REPRODUCIBLE_SEARCH_SHARE,
     _as_solution,
     _pins_hold,
     _tie_mode,
@@ -59,6 +58,11 @@ __all__ = ["hint_arcs", "merge_levels", "repair_start", "solve_problem"]
 
 log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
+
+#: ``reproducible`` on the search path: the search's budget as a share of the time limit (the
+#: start's round of best responses and steals takes about a sixth of 30 s at 20,000 x 5,000; with
+#: 0.7 the whole call took 31.6-35.6 s for a 30-s limit).
+MENU_REPRODUCIBLE_SHARE = 0.6
 
 
 def hint_arcs(c: Compiled, plan: Sequence[tuple[str, str, datetime | None]]) -> I64:
@@ -226,8 +230,8 @@ def solve_problem(
         # arrays, two parts side by side with a worker each beat one with both workers (20k x 5k
         # welfare, 30 s, solver seeds 0-2: 24,606 / 24,602 / 24,563 against 24,544 / 24,538 /
         # 24,546; three lanes 24,580 / 24,582). Before, with more Python per part, one lane won.
-        if reproducible:  # (see vmatch.solve)
-            left = REPRODUCIBLE_SEARCH_SHARE * time_limit
+        if reproducible:  # (see vmatch.solve; the menu's start takes a larger share)
+            left = MENU_REPRODUCIBLE_SHARE * time_limit
         if bounds is None:
             sol = solve_lns(
                 ap,
