@@ -377,7 +377,7 @@ def solve_cpsat(
         the chosen (agent, group) pairs only, in at most :data:`TIE_SHARE` of the time used so
         far plus ``TIE_SECONDS`` (a small model: 0.03-0.2 s where the levels took 2-5 s).
         "swaps": over every arc between the chosen agents and the chosen groups, in the time
-        left (20-60 % more time there). When that solve is proven, the answer does not depend
+        left (30-75 % more time there). When that solve is proven, the answer does not depend
         on how CP-SAT's threads ran: with "swaps" the same input and seed give the same plan;
         with "starts" the same start times for the same pairs. ``stats["tie_break"]`` says how
         it ended.
