@@ -357,6 +357,20 @@ def test_reproducible_solve_and_menu(tmp_path: Path) -> None:
         assert doc["status"] == "OPTIMAL" and doc["stats"]["tie_break"] == "OPTIMAL"
         docs.append(sorted((a["volunteer"], a["task"], a["start"]) for a in doc["assignments"]))
     assert docs[0] == docs[1] and docs[0]
+    events = tmp_path / "e.json"
+    events.write_text(json.dumps({"declined": [list(docs[0][0][:2])]}), encoding="utf-8")
+    again = []
+    for w in ("1", "8"):
+        out = tmp_path / f"r{w}.json"
+        r = vmatch(
+            "-q", "replan", str(city), str(tmp_path / "s1.json"), str(events), "--workers", w, "--reproducible",
+            "--out", str(out),
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        again.append(
+            sorted((a["volunteer"], a["task"], a["start"]) for a in json.loads(out.read_text())["assignments"])
+        )
+    assert again[0] == again[1] and tuple(docs[0][0][:2]) not in {x[:2] for x in again[0]}
     menu = tmp_path / "m.json"
     assert vmatch("-q", "generate", "menu", "--orders", "60", "--offers", "20", "--out", str(menu)).returncode == 0
     out = tmp_path / "plan.json"
