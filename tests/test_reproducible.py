@@ -216,3 +216,25 @@ def test_reproducible_split_and_menu_search(monkeypatch: pytest.MonkeyPatch) -> 
     menus = [solve_problem(q, time_limit=4, method="lns", reproducible=True) for _ in range(2)]
     assert menus[0].stats["solver"] == "lns" and _key(menus[0]) == _key(menus[1])
     assert verify(q, menus[0]) == []
+
+
+def test_reproducible_says_whether_it_held(caplog: pytest.LogCaptureFixture) -> None:
+    # the bundled example is not proven in 3 s on one worker: one CP-SAT model raced to the limit,
+    # so the plan may differ between runs; it says so, and the search in deterministic time holds
+    import logging
+    from pathlib import Path
+
+    import vmatch
+    from vmatch import read_problem
+
+    p = read_problem(Path(vmatch.__file__).parent / "examples" / "district-weekend.json")
+    with caplog.at_level(logging.WARNING, logger="vmatch"):
+        r = solve(p, time_limit=3, workers=1, reproducible=True)
+    assert r.status == Status.FEASIBLE and r.stats["reproducible"] is False
+    assert "may differ between runs" in caplog.text and "method='lns'" in caplog.text
+    caplog.clear()
+    runs = [solve(p, time_limit=3, workers=1, method="lns", reproducible=True) for _ in range(2)]
+    assert all(x.stats["reproducible"] is True for x in runs) and _key(runs[0]) == _key(runs[1])
+    assert "may differ" not in caplog.text and verify(p, runs[0]) == []
+    assert solve(generate_city(60, 30, seed=0), time_limit=30, reproducible=True).stats["reproducible"] is True
+    assert "reproducible" not in solve(generate_city(60, 30, seed=0), time_limit=30).stats

@@ -466,6 +466,10 @@ def join_results(problem: Problem, results: list[Result], t0: float) -> Result:
         "parts": len(results),
         "solver": "+".join(sorted({str(r.stats.get("solver")) for r in results})),
     }
+    if any("reproducible" in r.stats for r in results):
+        stats["reproducible"] = all(bool(r.stats.get("reproducible")) for r in results)
+        if not stats["reproducible"]:
+            _not_reproducible_warning("solve (a part of the split problem)")
     obj = levels[0].value if levels else math.nan
     bnd = levels[0].bound if levels else math.nan
     return Result(status, obj, bnd, assignments, unassigned, breakdown, tuple(levels), stats, terms_t, terms_v)
@@ -490,6 +494,21 @@ def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, .
             r = task.requirements[k]
             out.append(f"composition {task.id}: {r.count} x {r.skill}>={r.level}")
     return tuple(out)
+
+
+def reproducible_answer(sol: ArcSolution) -> bool:
+    """True when ``sol`` does not depend on how the solver's threads ran: any solver but one
+    CP-SAT model (the search with ``reproducible``, the exact paths, the greedy start), or one
+    model whose tie-break was proven."""
+    return sol.solver != "cpsat" or sol.stats.get("tie_break") == "OPTIMAL"
+
+
+def _not_reproducible_warning(what: str) -> None:
+    log.warning(
+        "%s: reproducible was asked, but one CP-SAT model was not proven in the time limit, so this plan "
+        "may differ between runs (give more time, or method='lns' for a search in deterministic time)",
+        what,
+    )
 
 
 def _tie_mode(reproducible: bool) -> str:
@@ -562,7 +581,9 @@ def solve(
           two lanes. The reported bound may still vary (it comes from a process beside).
 
         A mid-sized problem that one CP-SAT model does not prove in the time limit is not
-        reproducible (the threads race up to the limit).
+        reproducible (the threads race up to the limit): ``stats["reproducible"]`` says which
+        happened, with a warning when it is False; ``method="lns"`` then gives a reproducible
+        search instead.
 
     Returns
     -------
@@ -675,4 +696,8 @@ def solve(
     res = decode(c, sol, extra_stats={"components": n_comp})
     stats = dict(res.stats)
     stats["wall_seconds"] = time.perf_counter() - t0
+    if reproducible:
+        stats["reproducible"] = reproducible_answer(sol)
+        if not stats["reproducible"] and pairs is None:  # (a split's parts: said once, for the whole)
+            _not_reproducible_warning("solve")
     return replace(res, stats=stats)

@@ -42,11 +42,13 @@ from vmatch.result import Result
 from vmatch.solve import (
     FULL_MODEL_ARCS,
     _as_solution,
+    _not_reproducible_warning,
     _pins_hold,
     _tie_mode,
     conflict_names,
     decode,
     level_bounds,
+    reproducible_answer,
 )
 from vmatch.solvers.conflict import find_conflict
 from vmatch.solvers.cpsat import solve_cpsat
@@ -266,5 +268,10 @@ def solve_problem(
         names = conflict_names(c, find_conflict(ap, time_limit=max(1.0, time_limit)))
         raise InfeasibleError("these requests cannot all hold together with the hard rules: " + "; ".join(names), names)
     dec = decode_by_item if by_item(problem) is not None else decode
-    res = dec(c, sol, extra_stats={"components": n_comp, **(extra_stats or {})})
+    more: dict[str, object] = {}
+    if reproducible:
+        more["reproducible"] = reproducible_answer(sol)
+        if not more["reproducible"]:
+            _not_reproducible_warning("menu")
+    res = dec(c, sol, extra_stats={"components": n_comp, **(extra_stats or {}), **more})
     return dataclasses.replace(res, stats={**dict(res.stats), "wall_seconds": time.perf_counter() - t0})
