@@ -371,6 +371,18 @@ def test_reproducible_solve_and_menu(tmp_path: Path) -> None:
             sorted((a["volunteer"], a["task"], a["start"]) for a in json.loads(out.read_text())["assignments"])
         )
     assert again[0] == again[1] and tuple(docs[0][0][:2]) not in {x[:2] for x in again[0]}
+    searched = []
+    for w in ("1", "2"):
+        out = tmp_path / f"l{w}.json"
+        r = vmatch(
+            "-q", "solve", str(city), "--time-limit", "3", "--workers", w, "--method", "lns", "--reproducible",
+            "--out", str(out),
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(out.read_text())
+        assert doc["stats"]["solver"] == "lns" and doc["stats"]["reproducible"] is True
+        searched.append(sorted((a["volunteer"], a["task"], a["start"]) for a in doc["assignments"]))
+    assert searched[0] == searched[1]
     menu = tmp_path / "m.json"
     assert vmatch("-q", "generate", "menu", "--orders", "60", "--offers", "20", "--out", str(menu)).returncode == 0
     out = tmp_path / "plan.json"

@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--summary", action="store_true", help="print a readable summary")
     s.add_argument("--log-search", action="store_true", help="print CP-SAT's search log")
     s.add_argument("--reproducible", action="store_true", help=REPRODUCIBLE_HELP)
+    s.add_argument(
+        "--method",
+        choices=["auto", "cpsat", "lns"],
+        default="auto",
+        help="one CP-SAT model, or the search in parts (default: %(default)s: by size)",
+    )
     s.add_argument("--objective", default=None, help="lexicographic order of terms, e.g. coverage,fairness,travel")
     s.add_argument("--weights", default=None, help="one weighted sum instead, e.g. coverage=1000,travel=1")
 
@@ -172,6 +178,7 @@ def _solve(a: argparse.Namespace) -> int:
         objective=obj,
         log_search=a.log_search,
         reproducible=a.reproducible,
+        method=a.method,
     )
     if a.summary and not a.out:
         print(r.summary())

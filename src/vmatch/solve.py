@@ -506,7 +506,7 @@ def reproducible_answer(sol: ArcSolution) -> bool:
 def _not_reproducible_warning(what: str) -> None:
     log.warning(
         "%s: reproducible was asked, but one CP-SAT model was not proven in the time limit, so this plan "
-        "may differ between runs (give more time, or method='lns' for a search in deterministic time)",
+        "may differ between runs (give more time, or method='lns' / --method lns for a search in deterministic time)",
         what,
     )
 
