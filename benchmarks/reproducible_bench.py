@@ -9,6 +9,7 @@ Usage::
 
     .venv/bin/python benchmarks/reproducible_bench.py                       # city 10k x 5k and menu 20k x 5k, 30 s
     .venv/bin/python benchmarks/reproducible_bench.py --kind city --size 2000 1000 --time-limit 20
+    .venv/bin/python benchmarks/reproducible_bench.py --kind province --time-limit 60   # 20k x 10k, split
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 import time
 
 from vmatch import solve, verify
-from vmatch.gen import generate_city
+from vmatch.gen import generate_city, generate_province
 from vmatch.gen.menu import generate_menu
 from vmatch.menu import menu_solve
 
@@ -27,16 +28,16 @@ def _hash(rows: list[tuple[str, str, str]]) -> str:
     return hashlib.sha256(repr(sorted(rows)).encode()).hexdigest()[:10]
 
 
-def city(v: int, t: int, limit: float) -> None:
-    p = generate_city(v, t, seed=0)
+def city(v: int, t: int, limit: float, kind: str = "city") -> None:
+    p = (generate_city if kind == "city" else generate_province)(v, t, seed=0)
     for rep in (True, True, False):
         t0 = time.perf_counter()
         r = solve(p, time_limit=limit, reproducible=rep)
         wall = time.perf_counter() - t0
         plan = _hash([(a.volunteer, a.task, a.start.isoformat()) for a in r.assignments])
         print(
-            f"city {v}x{t} reproducible={rep!s:5} wall {wall:5.1f} s  coverage {r.objective:.0f}  bound {r.bound:.0f}  "
-            f"gap {r.gap:.2%}  plan {plan}  violations {len(verify(p, r))}",
+            f"{kind} {v}x{t} reproducible={rep!s:5} wall {wall:5.1f} s  coverage {r.objective:.0f}  "
+            f"bound {r.bound:.0f}  gap {r.gap:.2%}  plan {plan}  violations {len(verify(p, r))}",
             flush=True,
         )
 
@@ -60,12 +61,14 @@ def menu(orders: int, offers: int, limit: float) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kind", choices=["city", "menu", "both"], default="both")
+    ap.add_argument("--kind", choices=["city", "province", "menu", "both"], default="both")
     ap.add_argument("--size", type=int, nargs=2, default=None, metavar=("A", "B"))
     ap.add_argument("--time-limit", type=float, default=30.0)
     a = ap.parse_args()
     if a.kind in ("city", "both"):
         city(*(a.size or (10_000, 5_000)), a.time_limit)
+    if a.kind == "province":
+        city(*(a.size or (20_000, 10_000)), a.time_limit, kind="province")
     if a.kind in ("menu", "both"):
         menu(*(a.size or (20_000, 5_000)), a.time_limit)
 
