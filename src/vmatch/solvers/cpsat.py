@@ -301,11 +301,11 @@ def _tie_break(
     mode: str,
     seed: int,
     limit: float,
-) -> tuple[SolveStatus, npt.NDArray[np.bool_] | None]:
+) -> SolveStatus:
     """Minimise :func:`tie_weights` over the arcs ``mode`` allows (the other arcs are fixed to 0 in
     ``cm``, whose levels are kept at their values): "starts", the other starts of the chosen
     (agent, group) pairs (a small model); "swaps", every arc between a chosen agent and a chosen
-    group. Returns the status and the arcs chosen (None without an answer)."""
+    group. Returns the status (the answer is ``solver``'s, see :func:`_answer`)."""
     agent, group = ap.arc_agent, ap.job_group[ap.arc_job]
     if mode == "starts":
         pair = agent * ap.n_groups + group
@@ -324,10 +324,18 @@ def _tie_break(
     xs[chosen] = True
     _hint(cm, ap, xs)
     solver.parameters.max_time_in_seconds = limit
-    st = _STATUS[solver.solve(cm.model)]
-    if st not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return st, None
-    return st, np.fromiter((solver.boolean_value(v) for v in cm.x), bool, ap.n_arcs)
+    return _STATUS[solver.solve(cm.model)]
+
+
+def _answer(
+    solver: cp_model.CpSolver, cm: CpModel, ap: ArcProblem
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The solver's last answer: the arc mask, the chosen arcs, and the jobs served (by a switch
+    or by an arc)."""
+    xs = np.fromiter((solver.boolean_value(v) for v in cm.x), bool, ap.n_arcs)
+    chosen = np.flatnonzero(xs).astype(np.int64)
+    ys = [j for j, yj in cm.y.items() if solver.boolean_value(yj)]
+    return xs, chosen, np.union1d(np.asarray(ys, np.int64), ap.arc_job[chosen]).astype(np.int64)
 
 
 _STATUS = {
@@ -392,7 +400,7 @@ def solve_cpsat(
     t0 = time.perf_counter()
     cm = build_model(ap)
     build = time.perf_counter() - t0
-    m, x = cm.model, cm.x
+    m = cm.model
     if hint is not None:
         h = np.zeros(ap.n_arcs, bool)
         h[hint] = True
@@ -432,10 +440,7 @@ def solve_cpsat(
         log.log(logging.DEBUG if quiet else logging.INFO, "level %s: %s in %.2fs", name, st.value, solver.wall_time)
         if st not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             break
-        xs = np.fromiter((solver.boolean_value(v) for v in x), bool, ap.n_arcs)
-        chosen = np.flatnonzero(xs).astype(np.int64)
-        ys = [j for j, yj in cm.y.items() if solver.boolean_value(yj)]
-        served = np.union1d(np.asarray(ys, np.int64), ap.arc_job[chosen]).astype(np.int64)
+        xs, chosen, served = _answer(solver, cm, ap)
         obj_val = round(solver.objective_value)
         if name not in ("weighted", "feasibility"):
             scale = levels[k].scale
@@ -451,11 +456,11 @@ def solve_cpsat(
     }
     proven = len(statuses) == len(plan) and all(s_ == SolveStatus.OPTIMAL for s_ in statuses)
     if tie_break != "none" and proven and chosen is not None and ap.n_arcs:
-        name, terms, sense = plan[-1]
+        _, terms, sense = plan[-1]
         cm.keep(terms, sense, obj_val)  # every level keeps its value (the others are kept already)
         used = time.perf_counter() - t0
         limit = time_limit - used if tie_break == "swaps" else min(time_limit - used, TIE_SHARE * used + TIE_SECONDS)
-        st, tied = _tie_break(solver, cm, ap, chosen, tie_break, seed, max(0.05, limit))
+        st = _tie_break(solver, cm, ap, chosen, tie_break, seed, max(0.05, limit))
         stats["tie_break"] = st.value
         log.log(
             logging.DEBUG if quiet else logging.INFO,
@@ -464,10 +469,8 @@ def solve_cpsat(
             st.value,
             solver.wall_time,
         )
-        if tied is not None:
-            chosen = np.flatnonzero(tied).astype(np.int64)
-            ys = [j for j, yj in cm.y.items() if solver.boolean_value(yj)]
-            served = np.union1d(np.asarray(ys, np.int64), ap.arc_job[chosen]).astype(np.int64)
+        if st in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            _, chosen, served = _answer(solver, cm, ap)
     wall = time.perf_counter() - t0
     if chosen is None:
         status = statuses[0] if statuses and statuses[0] == SolveStatus.INFEASIBLE else SolveStatus.UNKNOWN
