@@ -203,7 +203,7 @@ def test_any_occurrence_equals_trying_every_start(p: Problem) -> None:
     step = p.settings.time_step_minutes
     v = np.repeat(np.arange(tb.nv, dtype=np.int64), tb.nt)
     t = np.tile(np.arange(tb.nt, dtype=np.int64), tb.nv)
-    avail, cert = _any_occurrence(tb, v, t, step)
+    avail, cert = _any_occurrence(tb, v, t)  # (the problem's own step)
     want_a, want_c = np.zeros(len(v), bool), np.zeros(len(v), bool)
     n_starts = (tb.twe[t] - tb.tdur[t] - tb.tws[t]) // step + 1
     for k in range(int(n_starts.max())):

@@ -122,7 +122,7 @@ def _jobs(tb: el.Tables, step: int) -> tuple[I64, I64, I64]:
     ModelError
         When a task has more than :data:`MAX_STARTS` starts, or all tasks more than :data:`MAX_JOBS`.
     """
-    n_starts = (tb.twe - tb.tdur - tb.tws) // step + 1
+    n_starts = el.start_counts(tb, step)
     if len(n_starts) and int(n_starts.max()) > MAX_STARTS:
         k = int(np.argmax(n_starts))
         task = tb.problem.tasks[k]

@@ -40,6 +40,7 @@ __all__ = [
     "distance_km",
     "forbidden_ok",
     "skill_ok",
+    "start_counts",
     "workload_ok",
 ]
 
@@ -263,6 +264,14 @@ def available_ok(tb: Tables, v: I64, start: I64, end: I64) -> B:
     return ok & (tb.av_owner[ic] == v) & (tb.av_end[ic] >= ke)
 
 
+def start_counts(tb: Tables, step: int, t: I64 | None = None) -> I64:
+    """How many starts each task (all, or those of ``t``) has: its window start + k x ``step``
+    while the occurrence fits the window."""
+    if t is None:
+        return (tb.twe - tb.tdur - tb.tws) // step + 1
+    return (tb.twe[t] - tb.tdur[t] - tb.tws[t]) // step + 1
+
+
 def available_any(tb: Tables, v: I64, t: I64, step: int) -> B:
     """Some occurrence of task ``t`` (its window start + k x ``step`` while the occurrence fits the
     window) lies inside one joined availability window of volunteer ``v``: :func:`available_ok`
@@ -272,7 +281,7 @@ def available_any(tb: Tables, v: I64, t: I64, step: int) -> B:
     if len(tb.av_owner) == 0 or len(v) == 0:
         return ok
     dur = tb.tdur[t]
-    n_starts = (tb.twe[t] - dur - tb.tws[t]) // step + 1
+    n_starts = start_counts(tb, step, t)
     first = v * tb.span + (tb.tws[t] - tb.lo)  # the first start, as a key like av_start's
     last = first + (n_starts - 1) * step
     lo = np.maximum(np.searchsorted(tb.av_start, first, side="right") - 1, 0)

@@ -34,10 +34,11 @@ from vmatch.geo import EARTH_RADIUS_KM, unit_xyz
 __all__ = ["block_masks", "many_task_reasons", "rule_masks", "task_reasons"]
 
 
-def _any_occurrence(tb: el.Tables, v: np.ndarray, t: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+def _any_occurrence(tb: el.Tables, v: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: some occurrence of the task lies in the volunteer's availability; the task's
     certificates are valid for some occurrence -- then for the first, which ends first (a
     certificate only expires)."""
+    step = tb.problem.settings.time_step_minutes
     return el.available_any(tb, v, t, step), el.certificate_ok(tb, v, t, tb.tws[t] + tb.tdur[t])
 
 
@@ -49,9 +50,8 @@ def block_masks(tb: el.Tables, tasks: np.ndarray) -> dict[str, np.ndarray]:
     nv, b = tb.nv, len(tasks)
     v = np.tile(np.arange(nv, dtype=np.int64), b)
     tt = np.repeat(np.asarray(tasks, np.int64), nv)
-    step = tb.problem.settings.time_step_minutes
     dur = tb.tdur[tt]
-    avail, cert = _any_occurrence(tb, v, tt, step)
+    avail, cert = _any_occurrence(tb, v, tt)
     out = {
         "skill": el.skill_ok(tb, v, tt),
         "certificate": cert,
@@ -121,9 +121,8 @@ def many_task_reasons(tb: el.Tables, tasks: list[int], assigned: dict[int, list[
     tk = np.asarray(tasks, np.int64)
     pos, v = _nearby(tb, tk)
     t = tk[pos]
-    step = tb.problem.settings.time_step_minutes
     dur = tb.tdur[t]
-    avail, cert = _any_occurrence(tb, v, t, step)
+    avail, cert = _any_occurrence(tb, v, t)
     masks = {
         "skill": el.skill_ok(tb, v, t),
         "certificate": cert,
