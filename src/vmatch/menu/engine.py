@@ -272,6 +272,6 @@ def solve_problem(
     if reproducible:
         more["reproducible"] = reproducible_answer(sol)
         if not more["reproducible"]:
-            _not_reproducible_warning("menu")
+            _not_reproducible_warning("menu or re-plan")  # (solve_problem serves both)
     res = dec(c, sol, extra_stats={"components": n_comp, **(extra_stats or {}), **more})
     return dataclasses.replace(res, stats={**dict(res.stats), "wall_seconds": time.perf_counter() - t0})
