@@ -238,3 +238,14 @@ def test_reproducible_says_whether_it_held(caplog: pytest.LogCaptureFixture) -> 
     assert "may differ" not in caplog.text and verify(p, runs[0]) == []
     assert solve(generate_city(60, 30, seed=0), time_limit=30, reproducible=True).stats["reproducible"] is True
     assert "reproducible" not in solve(generate_city(60, 30, seed=0), time_limit=30).stats
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_reproducible_search_property(p: Problem) -> None:
+    # the search in deterministic time: every hard rule holds, and two runs give one plan
+    runs = [solve(p, time_limit=0.5, workers=2, method="lns", reproducible=True) for _ in range(2)]
+    for r in runs:
+        assert r.status.has_solution and verify(p, r) == []
+        assert r.stats["reproducible"] is True
+    assert _key(runs[0]) == _key(runs[1])
