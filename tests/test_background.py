@@ -74,3 +74,40 @@ def test_group_values_are_gathered_beside_the_bounds(fork: bool, monkeypatch: py
     # the bounds read on the way are kept
     assert bg.smallest(wait=30) == 3.0
     assert bg.group_values() is got
+
+
+def _floods(send):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    n = 200_000  # 1.6 MB per message: far more than a pipe holds
+    for k in range(4):
+        send(("groups", n, np.arange(k, n, 4), np.full(n // 4, float(k))))
+    send(1.0)
+
+
+def test_a_child_never_waits_for_a_parent_that_does_not_ask() -> None:
+    """The messages are read as they come: the child ends while the parent reads nothing (a
+    reproducible search asks only at the end; the city's bound had stalled on a full pipe)."""
+    import numpy as np
+
+    bg = Background.start(_floods)
+    end = time.perf_counter() + 60
+    while bg._proc.is_alive() and time.perf_counter() < end:
+        time.sleep(0.05)
+    assert not bg._proc.is_alive()  # it sent all and ended without anyone asking
+    got = bg.group_values()
+    assert got is not None and got[:8].tolist() == [0.0, 1.0, 2.0, 3.0] * 2
+    assert not np.isnan(got).any()
+    assert bg.smallest() == 1.0
+
+
+def test_a_held_group_array_is_not_changed_by_later_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    monkeypatch.setattr(background.mp, "get_all_start_methods", lambda: ["spawn"])
+    bg = Background()
+    bg._take(("groups", 3, np.array([0]), np.array([1.0])))
+    first = bg.group_values()
+    bg._take(("groups", 3, np.array([0, 1]), np.array([5.0, 2.0])))
+    assert first is not None and first[0] == 1.0 and np.isnan(first[1])
+    assert bg.group_values().tolist()[:2] == [5.0, 2.0]  # type: ignore[union-attr]

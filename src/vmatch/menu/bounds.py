@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -45,6 +46,7 @@ from scipy.sparse.csgraph import connected_components
 from vmatch.arcs import ArcProblem
 from vmatch.menu.elementary import ArcData, elementary_schedules
 from vmatch.solve import level_bounds
+from vmatch.solvers.background import Reader
 from vmatch.solvers.lagrange import flow_prices
 from vmatch.solvers.lp import rounded_bound
 
@@ -285,91 +287,84 @@ class BoundJob:
 
     With ``until`` (``time.perf_counter()``) at least :data:`COLGEN_SECONDS` after the first bound,
     the process goes on with :func:`colgen_bound` until then and sends each better first-level
-    bound (a long run: the process keeps its core throughout)."""
+    bound (a long run: the process keeps its core throughout). Its messages are taken as they
+    arrive (:class:`vmatch.solvers.background.Reader`): the first, with the wanted orders, is
+    larger than a pipe holds, and the process must not wait on a caller that does not ask."""
 
     def __init__(self, ap: ArcProblem, speed_kmh: float, until: float | None = None) -> None:
         self.ap, self.speed, self.until = ap, speed_kmh, until
         self._value: tuple[float, ...] | None = None
         self._wanted: F64 | None = None
         self._proc: mp.process.BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._reader: Reader | None = None
+        self._first = threading.Event()  # the first bounds came, or the process failed
         if "fork" in mp.get_all_start_methods():
             ctx = mp.get_context("fork")
-            self._conn, child = ctx.Pipe(duplex=False)
+            conn, child = ctx.Pipe(duplex=False)
             self._proc = ctx.Process(target=_child, args=(child, ap, speed_kmh, until), daemon=True)
             self._proc.start()
             child.close()
+            self._reader = Reader(conn, self._take)
 
     def cancel(self) -> None:
         """Stop the process (when its bounds are not needed)."""
-        if self._proc is not None and self._proc.is_alive() and (self._value is None or self._conn is not None):
-            self._proc.kill()
         self._stop()
-        self._proc = None
 
     def _stop(self) -> None:
-        """Close the pipe and end the process."""
-        if self._proc is not None:
-            self._proc.join(timeout=1.0)
-            if self._proc.is_alive():
-                self._proc.kill()
-                self._proc.join()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """End the process and close the pipe."""
+        if self._reader is not None:
+            self._reader.close(self._proc)
+            self._reader = None
+        self._proc = None
 
-    def _take(self, got: object) -> None:
-        """One message of the process: the first bounds and wanted orders, or a better first level."""
+    def _take(self, got: object) -> bool:
+        """One message of the process (the first bounds and wanted orders, or a better first level);
+        True when no more will come."""
         if isinstance(got, tuple) and len(got) == 2 and got[0] == "better" and self._value is not None:
             self._value = (min(self._value[0], float(got[1])), *self._value[1:])
         elif isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], tuple):
             self._value, self._wanted = got
+            self._first.set()
+            return self.until is None
         elif isinstance(got, BaseException):
             log.warning("menu bounds in a child process failed (%r)", got)
+            self._first.set()
+            return True
+        return False
 
-    def _receive(self, wait: float) -> None:
-        """Take what the process has sent, waiting up to ``wait`` seconds for its first message
-        (computed here if the process failed, and ``wait`` was not zero)."""
-        conn = self._conn if self._proc is not None else None
-        if conn is not None:
-            try:
-                ready = conn.poll(wait if self._value is None else 0.0)
-                if not ready and self._value is None and wait == 0.0:
-                    return
-                while ready:
-                    self._take(conn.recv())
-                    if self._value is not None and self.until is None:
-                        break
-                    ready = conn.poll(0.0)
-            except (EOFError, OSError):
-                self._stop()
-            if self._value is None or self.until is None:
-                self._stop()
-        if self._value is None and wait > 0.0:
-            self._value, self._wanted = menu_bounds_and_wanted(self.ap, self.speed)
+    def _wait_first(self, seconds: float) -> None:
+        """Wait at most ``seconds`` for the first bounds (less if the process ends without them)."""
+        end = time.perf_counter() + seconds
+        reader = self._reader
+        while reader is not None and not self._first.is_set() and not reader.ended.is_set():
+            left = end - time.perf_counter()
+            if left <= 0:
+                break
+            self._first.wait(min(left, 0.05))
+
+    def _read(self) -> tuple[tuple[float, ...] | None, F64 | None]:
+        if self._reader is None:
+            return self._value, self._wanted
+        with self._reader.lock:
+            return self._value, self._wanted
 
     def wanted(self) -> F64 | None:
         """The orders the providers want at the flow's prices
         (:func:`schedule_bound_and_wanted`) once the process has sent them, else None (does not
         wait)."""
-        if self._value is None and self._conn is not None:
-            self._receive(0.0)
-        return self._wanted
+        return self._read()[1]
 
     def latest(self) -> float | None:
         """The best first-level bound the process has sent so far (does not wait), None before
         its first (for progress lines)."""
-        if self._conn is not None and self._proc is not None:
-            self._receive(0.0)
-        return None if self._value is None else self._value[0]
+        value = self._read()[0]
+        return None if value is None else value[0]
 
     def result(self) -> tuple[float, ...]:
         """The bounds (waits for the process's first ones, computes them here if it failed; with
         ``until``, takes the better ones sent so far and then stops the process)."""
+        self._wait_first(WAIT)
+        self._stop()
         if self._value is None:
-            self._receive(WAIT)
-        if self._conn is not None:  # a long run: what the column generation has sent, then stop
-            self._receive(0.0)
-            self._stop()
-        assert self._value is not None
+            self._value, self._wanted = menu_bounds_and_wanted(self.ap, self.speed)
         return self._value

@@ -319,9 +319,6 @@ def solve_lns(
         """Time used: deterministic (reproducible) or wall-clock seconds."""
         return spent / DETERMINISTIC_PER_SECOND if reproducible else time.perf_counter() - t0
 
-    # reproducible: values from beside are not used, but still read (a bound's process waits
-    # while its pipe is full)
-    drain = group_lp if reproducible else None
     if reproducible:
         guide = group_lp = bound_now = None
     pref = scarcity_preference(ap) if pref is None else pref
@@ -426,8 +423,6 @@ def solve_lns(
                 short = np.flatnonzero(short_group & ~taken)
                 if group_lp is not None:
                     lp_value = group_lp()
-                elif drain is not None:
-                    drain()
                 if guide is not None and (support is None or steps % LP_PART_EVERY == 0):
                     x = guide()  # it may grow while the search runs (LPs of regions)
                     if x is not None:
