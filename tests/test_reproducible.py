@@ -120,6 +120,44 @@ def test_swaps_pick_the_cheaper_of_two_equal_pairings() -> None:
             assert set(sol.arcs.tolist()) == best
 
 
+def test_deterministic_tie_break_counts_deterministic_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # with deterministic=True the tie-break runs under the deterministic budget left (as the
+    # levels), not a wall-clock limit beside the last level's leftover deterministic limit
+    from ortools.sat.python import cp_model
+
+    from vmatch.solvers import cpsat
+
+    ap = ArcProblem.build(
+        n_agents=2,
+        n_jobs=2,
+        arc_agent=[0, 0, 1, 1],
+        arc_job=[0, 1, 0, 1],
+        arc_load=[1, 1, 1, 1],
+        agent_capacity=[1, 1],
+        levels=[Level("n", np.ones(4), "max")],
+        meta={"job_start": np.array([0, 0])},
+    )
+    seen: list[tuple[float, float, float]] = []
+    real = cp_model.CpSolver.solve
+
+    def solve(self, model, *a, **k):  # type: ignore[no-untyped-def]
+        out = real(self, model, *a, **k)
+        p = self.parameters
+        seen.append((p.max_deterministic_time, p.max_time_in_seconds, self.deterministic_time))
+        return out
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", solve)
+    w = tie_weights(ap, 5, 4)
+    best = min(({0, 3}, {1, 2}), key=lambda arcs: int(w[sorted(arcs)].sum()))
+    sol = solve_cpsat(ap, time_limit=2.0, seed=5, workers=1, deterministic=True, tie_break="swaps")
+    assert sol.stats["tie_break"] == "OPTIMAL" and set(sol.arcs.tolist()) == best
+    (lvl_det, _, lvl_used), (tie_det, tie_wall, tie_used) = seen
+    assert lvl_det == pytest.approx(2.0)
+    assert tie_det == pytest.approx(2.0 - lvl_used)  # what the level left
+    assert tie_wall == pytest.approx(cpsat.DETERMINISTIC_WALL * tie_det + 1.0)
+    assert sol.stats["deterministic_time"] == pytest.approx(lvl_used + tie_used)
+
+
 def test_reproducible_menu_plan() -> None:
     from vmatch.gen.menu import generate_menu
     from vmatch.menu import check_menu, menu_solve

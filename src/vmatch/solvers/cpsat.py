@@ -301,11 +301,14 @@ def _tie_break(
     mode: str,
     seed: int,
     limit: float,
+    deterministic: bool = False,
 ) -> SolveStatus:
     """Minimise :func:`tie_weights` over the arcs ``mode`` allows (the other arcs are fixed to 0 in
     ``cm``, whose levels are kept at their values): "starts", the other starts of the chosen
     (agent, group) pairs (a small model); "swaps", every arc between a chosen agent and a chosen
-    group. Returns the status (the answer is ``solver``'s, see :func:`_answer`)."""
+    group. ``limit``: seconds, or deterministic time with ``deterministic`` (as
+    :func:`solve_cpsat`'s levels). Returns the status (the answer is ``solver``'s, see
+    :func:`_answer`)."""
     agent, group = ap.arc_agent, ap.job_group[ap.arc_job]
     if mode == "starts":
         pair = agent * ap.n_groups + group
@@ -323,8 +326,18 @@ def _tie_break(
     xs = np.zeros(ap.n_arcs, bool)
     xs[chosen] = True
     _hint(cm, ap, xs)
-    solver.parameters.max_time_in_seconds = limit
+    _limit(solver.parameters, limit, deterministic)
     return _STATUS[solver.solve(cm.model)]
+
+
+def _limit(p: Any, budget: float, deterministic: bool) -> None:
+    """Set the solver parameters ``p`` to stop after ``budget`` seconds, or ``budget`` of CP-SAT's
+    deterministic time (with a wall-clock safety limit, ``DETERMINISTIC_WALL``)."""
+    if deterministic:
+        p.max_deterministic_time = max(0.01, budget)
+        p.max_time_in_seconds = DETERMINISTIC_WALL * max(0.05, budget) + 1.0
+    else:
+        p.max_time_in_seconds = max(0.05, budget)
 
 
 def _answer(
@@ -428,11 +441,7 @@ def solve_cpsat(
         left = time_limit - (det_used if deterministic else time.perf_counter() - t0)
         later = len(plan) - k - 1
         budget = left if later == 0 else left * (0.8 if k == 0 else 0.5)
-        if deterministic:
-            p.max_deterministic_time = max(0.01, budget)
-            p.max_time_in_seconds = DETERMINISTIC_WALL * max(0.05, budget) + 1.0
-        else:
-            p.max_time_in_seconds = max(0.05, budget)
+        _limit(p, budget, deterministic)
         cm.set_objective(terms, sense)
         st = _STATUS[solver.solve(m)]
         det_used += solver.deterministic_time
@@ -458,9 +467,12 @@ def solve_cpsat(
     if tie_break != "none" and proven and chosen is not None and ap.n_arcs:
         _, terms, sense = plan[-1]
         cm.keep(terms, sense, obj_val)  # every level keeps its value (the others are kept already)
-        used = time.perf_counter() - t0
+        # (deterministic: the limit is deterministic time, as the levels')
+        used = det_used if deterministic else time.perf_counter() - t0
         limit = time_limit - used if tie_break == "swaps" else min(time_limit - used, TIE_SHARE * used + TIE_SECONDS)
-        st = _tie_break(solver, cm, ap, chosen, tie_break, seed, max(0.05, limit))
+        st = _tie_break(solver, cm, ap, chosen, tie_break, seed, max(0.05, limit), deterministic)
+        det_used += solver.deterministic_time
+        stats["deterministic_time"] = det_used
         stats["tie_break"] = st.value
         log.log(
             logging.DEBUG if quiet else logging.INFO,
