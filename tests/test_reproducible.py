@@ -120,6 +120,30 @@ def test_swaps_pick_the_cheaper_of_two_equal_pairings() -> None:
             assert set(sol.arcs.tolist()) == best
 
 
+def test_all_settles_which_agents_serve() -> None:
+    # one order (group 0) that either of two agents serves equally well: the levels' answer picks
+    # one (agent 0 here, whatever the hint), and "swaps" (the chosen agent's arcs only) keeps it,
+    # for seeds 0, 2 and 3 against the tie weights; "all" takes the arc of smaller tie weight,
+    # whichever agent the hint or the threads chose
+    ap = ArcProblem.build(
+        n_agents=2,
+        n_jobs=1,
+        arc_agent=[0, 1],
+        arc_job=[0, 0],
+        arc_load=[1, 1],
+        agent_capacity=[1, 1],
+        levels=[Level("n", np.ones(2), "max")],
+        meta={"job_start": np.array([0])},
+    )
+    for seed in range(6):
+        w = tie_weights(ap, seed, 2)
+        best = int(np.argmin(w))
+        for hint in ([0], [1]):
+            sol = solve_cpsat(ap, time_limit=5, seed=seed, workers=1, hint=np.array(hint), tie_break="all")
+            assert sol.stats["tie_break"] == "OPTIMAL" and sol.values == (1.0,)
+            assert sol.arcs.tolist() == [best]
+
+
 def test_deterministic_tie_break_counts_deterministic_time(monkeypatch: pytest.MonkeyPatch) -> None:
     # with deterministic=True the tie-break runs under the deterministic budget left (as the
     # levels), not a wall-clock limit beside the last level's leftover deterministic limit

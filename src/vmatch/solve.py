@@ -512,9 +512,9 @@ def _not_reproducible_warning(what: str) -> None:
 
 
 def _tie_mode(reproducible: bool) -> str:
-    """The CP-SAT tie-break for a proven answer: the chosen pairs' starts, or every pair of
-    the chosen volunteers and tasks (``reproducible``)."""
-    return "swaps" if reproducible else "starts"
+    """The CP-SAT tie-break for a proven answer: the chosen pairs' starts, or every arc
+    (``reproducible``: which volunteers serve which tasks, too)."""
+    return "all" if reproducible else "starts"
 
 
 def solve(

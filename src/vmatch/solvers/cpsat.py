@@ -313,6 +313,8 @@ def _tie_break(
     if mode == "starts":
         pair = agent * ap.n_groups + group
         allowed = np.isin(pair, pair[chosen])
+    elif mode == "all":
+        allowed = np.ones(ap.n_arcs, bool)
     else:
         allowed = np.isin(agent, agent[chosen]) & np.isin(group, group[chosen])
     variables = cm.model.model_proto.variables
@@ -391,25 +393,27 @@ def solve_cpsat(
         Extra CP-SAT parameters (``SatParameters`` field names).
     quiet : bool
         Log each level's status at DEBUG instead of INFO (the many parts of a search).
-    tie_break : {"none", "starts", "swaps"}
+    tie_break : {"none", "starts", "swaps", "all"}
         Once every level is proven optimal, choose among the optimal answers by one more
         objective, :func:`tie_weights` (earliest starts, then a fixed order of the arcs drawn
         from ``seed``), with every level kept at its value. "starts": over the other starts of
         the chosen (agent, group) pairs only, in at most :data:`TIE_SHARE` of the time used so
         far plus ``TIE_SECONDS`` (a small model: 0.03-0.2 s where the levels took 2-5 s).
-        "swaps": over every arc between the chosen agents and the chosen groups, in the time
-        left (30-75 % more time there). When that solve is proven, the answer does not depend
-        on how CP-SAT's threads ran: with "swaps" the same input and seed give the same plan;
-        with "starts" the same start times for the same pairs. ``stats["tie_break"]`` says how
-        it ended.
+        "swaps": over every arc between the chosen agents and the chosen groups; "all": over
+        every arc; both in the time left ("all" cost about what "swaps" did: 1.0-1.9 s on the
+        bundled example, where the levels take 2.5 s). When that solve is proven, the answer
+        does not depend on how CP-SAT's threads ran: with "all" the same input and seed give
+        the same plan; with "swaps" the same plan for the same chosen agents and groups (which
+        agents serve may still differ); with "starts" the same start times for the same pairs.
+        ``stats["tie_break"]`` says how it ended.
     deterministic : bool
         ``time_limit`` is CP-SAT's deterministic time (a count of work, the same on every run)
         instead of seconds, with at most ``DETERMINISTIC_WALL`` times as many seconds as a safety
         limit: with one worker, the answer no longer depends on the machine's load.
         ``stats["deterministic_time"]`` is the deterministic time used.
     """
-    if tie_break not in ("none", "starts", "swaps"):
-        raise ValueError(f"solve_cpsat: tie_break must be 'none', 'starts' or 'swaps', got {tie_break!r}")
+    if tie_break not in ("none", "starts", "swaps", "all"):
+        raise ValueError(f"solve_cpsat: tie_break must be 'none', 'starts', 'swaps' or 'all', got {tie_break!r}")
     t0 = time.perf_counter()
     cm = build_model(ap)
     build = time.perf_counter() - t0
@@ -469,7 +473,7 @@ def solve_cpsat(
         cm.keep(terms, sense, obj_val)  # every level keeps its value (the others are kept already)
         # (deterministic: the limit is deterministic time, as the levels')
         used = det_used if deterministic else time.perf_counter() - t0
-        limit = time_limit - used if tie_break == "swaps" else min(time_limit - used, TIE_SHARE * used + TIE_SECONDS)
+        limit = time_limit - used if tie_break != "starts" else min(time_limit - used, TIE_SHARE * used + TIE_SECONDS)
         st = _tie_break(solver, cm, ap, chosen, tie_break, seed, max(0.05, limit), deterministic)
         det_used += solver.deterministic_time
         stats["deterministic_time"] = det_used
