@@ -389,3 +389,19 @@ def test_reproducible_solve_and_menu(tmp_path: Path) -> None:
     r = vmatch("-q", "menu", str(menu), "--reproducible", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert vmatch("-q", "verify", str(menu), str(out)).returncode == 0
+
+
+def test_reproducible_pair(tmp_path: Path) -> None:
+    f = tmp_path / "pairing.json"
+    gen = ("-q", "generate", "pairing", "--beneficiaries", "150", "--volunteers", "80", "--seed", "1", "--out", str(f))
+    assert vmatch(*gen).returncode == 0
+    docs = []
+    for w in ("1", "8"):
+        out = tmp_path / f"pairs{w}.json"
+        r = vmatch("-q", "pair", str(f), "--time-limit", "30", "--workers", w, "--reproducible", "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(out.read_text())
+        assert doc["stats"]["reproducible"] is True, doc["stats"]
+        assert vmatch("-q", "verify", str(f), str(out)).returncode == 0
+        docs.append(doc["pairs"])
+    assert docs[0] == docs[1]

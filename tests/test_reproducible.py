@@ -311,3 +311,58 @@ def test_reproducible_search_property(p: Problem) -> None:
         assert r.status.has_solution and verify(p, r) == []
         assert r.stats["reproducible"] is True
     assert _key(runs[0]) == _key(runs[1])
+
+
+def _pairs_key(r: object) -> list[tuple[str, str, int, str]]:
+    return sorted((x.volunteer, x.beneficiary, x.weekday, str(x.start)) for x in r.pairs)  # type: ignore[attr-defined]
+
+
+def test_reproducible_pairing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 150 x 80 pairings go through rounds of CP-SAT: proven optimal, then the tie-break over
+    # every pair settles which optimal answer comes back (seeds 0 and 1: another one than
+    # without it), the same for 1 and 8 workers and for CP-SAT's own search seeds
+    from vmatch import _pairing_engine
+    from vmatch.gen.pairing import generate_pairing
+    from vmatch.pairing import pair, verify_pairing
+
+    real = _pairing_engine.solve_cpsat
+    search_seed = [0]
+
+    def with_search_seed(*a, **k):  # type: ignore[no-untyped-def]
+        k["params"] = {**(k.get("params") or {}), "random_seed": search_seed[0]}
+        return real(*a, **k)
+
+    monkeypatch.setattr(_pairing_engine, "solve_cpsat", with_search_seed)
+    for seed in (0, 1):
+        p = generate_pairing(150, 80, seed=seed)
+        keys = []
+        for workers, s in ((1, 11), (8, 12), (8, 13)):
+            search_seed[0] = s
+            r = pair(p, time_limit=30, workers=workers, reproducible=True)
+            assert r.status == Status.OPTIMAL and r.stats["reproducible"] is True
+            assert "cpsat" in r.stats["solvers"]  # (the rounds of CP-SAT, not an exact path)
+            assert verify_pairing(p, r) == []
+            keys.append(_pairs_key(r))
+        assert keys[0] == keys[1] == keys[2]
+        plain = pair(p, time_limit=30, workers=8)
+        assert "reproducible" not in plain.stats
+        assert [lv.value for lv in plain.levels] == [lv.value for lv in r.levels]  # one of the optima
+
+
+def test_pairing_search_says_it_is_not_reproducible(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the relax-and-repair search (problems above CPSAT_MAX_ARCS arcs) stops its stages by the clock
+    from vmatch import _pairing_engine
+    from vmatch.gen.pairing import generate_pairing
+    from vmatch.pairing import pair, verify_pairing
+
+    monkeypatch.setattr(_pairing_engine, "CPSAT_MAX_ARCS", 0)
+    p = generate_pairing(150, 80, seed=0)
+    with caplog.at_level("WARNING", logger="vmatch.pairing"):
+        r = pair(p, time_limit=3, reproducible=True)
+    assert r.stats["reproducible"] is False and verify_pairing(p, r) == []
+    assert any("reproducible was asked" in m for m in caplog.messages)
+    # an exact path is reproducible as it is
+    small = pair(generate_pairing(100, 50, seed=0), time_limit=5, reproducible=True)
+    assert small.stats["reproducible"] is True and small.stats.get("solvers") is None

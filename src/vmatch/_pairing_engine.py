@@ -99,16 +99,19 @@ def _plain_cpsat(
     seed: int,
     workers: int | None,
     stats: dict[str, Any],
+    tie_break: str = "none",
 ) -> EngineOut:
-    """CP-SAT, level by level, on the arc problem and the rows found so far, until every set schedules."""
+    """CP-SAT, level by level, on the arc problem and the rows found so far, until every set
+    schedules (``tie_break``: :func:`~vmatch.solvers.cpsat.solve_cpsat`'s, for each round)."""
     base = pc.arcs
     rows: list[I64] = []
     sol = ArcSolution.none(len(base.levels))
     for rnd in range(10_000):
         left = deadline - time.perf_counter()
         ap = with_rows(base, rows)
-        sol = solve_cpsat(ap, time_limit=max(0.05, left), seed=seed, workers=workers)
+        sol = solve_cpsat(ap, time_limit=max(0.05, left), seed=seed, workers=workers, tie_break=tie_break)
         stats.update(rounds=rnd + 1, cut_rows=len(rows), solvers=["cpsat"])
+        stats["proven_tie_break"] = _settled(sol, sch)
         if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             return EngineOut(dataclasses.replace(sol, stats={**sol.stats, **stats}), {}, stats)
         schedule, bad = check(pc, sch, sol.arcs)
@@ -138,17 +141,49 @@ def solve_pairing(
     workers: int | None = None,
     engine: str = "auto",
     max_rounds: int = 200,
+    reproducible: bool = False,
 ) -> EngineOut:
-    """Solve a compiled pairing problem (see the module docstring for the engines)."""
+    """Solve a compiled pairing problem (see the module docstring for the engines).
+
+    ``reproducible``: a round of CP-SAT proven optimal then chooses among the optimal answers
+    by a fixed order drawn from ``seed`` (``tie_break="all"``), and ``stats["reproducible"]`` says
+    whether the answer is one that every run gives: the exact paths and a proven relaxation
+    are; a CP-SAT round is when it and its tie-break were proven (with the time left, unproven
+    tie-breaks are tried again with more time); the relax-and-repair search of large problems,
+    whose stages stop by the clock, is not."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    out = _solve_pairing(pc, time_limit, seed, workers, engine, max_rounds, reproducible)
+    if reproducible:
+        settled = out.sol.solver in ("assignment", "bmatching") or bool(out.stats.pop("proven_tie_break", False))
+        settled = settled or (out.sol.status == SolveStatus.OPTIMAL and out.sol.solver.startswith("block-flow"))
+        out.stats["reproducible"] = settled
+    out.stats.pop("proven_tie_break", None)
+    return out
+
+
+def _settled(sol: ArcSolution, sch: Scheduler) -> bool:
+    """A CP-SAT answer that every run gives: levels and tie-break proven, every schedule found."""
+    return sol.status == SolveStatus.OPTIMAL and sol.stats.get("tie_break") == "OPTIMAL" and not sch.hit_limit
+
+
+def _solve_pairing(
+    pc: PairingCompiled,
+    time_limit: float,
+    seed: int,
+    workers: int | None,
+    engine: str,
+    max_rounds: int,
+    reproducible: bool,
+) -> EngineOut:
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     sch = Scheduler(pc)
     stats: dict[str, Any] = {"engine": engine}
     base = pc.arcs
+    tie = "all" if reproducible else "none"
     if engine == "cpsat":
-        return _plain_cpsat(pc, sch, t0, deadline, seed, workers, stats)
+        return _plain_cpsat(pc, sch, t0, deadline, seed, workers, stats, tie)
     if engine == "auto":
         sol = _exact(base)
         if sol is not None:
@@ -215,6 +250,7 @@ def solve_pairing(
             workers=workers,
             hint=best.sol.arcs,
             weights=fold_weights(ap),
+            tie_break=tie,
         )
         stats.update(rounds=rnd + 1, cut_rows=len(rows), solvers=["block-flow", "cpsat-lns", "cpsat"])
         if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
@@ -228,6 +264,11 @@ def solve_pairing(
                     stats,
                 )
             if sol.status == SolveStatus.OPTIMAL and not sch.hit_limit:
+                # reproducible: an unproven tie-break is tried again with more time while there is some
+                if reproducible and not _settled(sol, sch) and deadline - time.perf_counter() > 2 * budget:
+                    budget *= 2
+                    continue
+                stats["proven_tie_break"] = _settled(sol, sch)
                 out = finish(base, sol.arcs, SolveStatus.OPTIMAL, (), t0, "cpsat", stats)
                 return EngineOut(dataclasses.replace(out, bounds=out.values), schedule, stats)
             budget *= 2  # a clean answer, not yet proven: give the next round more time

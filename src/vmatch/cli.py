@@ -34,9 +34,8 @@ __all__ = ["main"]
 
 #: ``--reproducible``: the help text.
 REPRODUCIBLE_HELP = (
-    "the same plan on every run: a proven answer breaks ties over every pair of the chosen volunteers "
-    "and tasks (one more solve); the search of large problems runs in deterministic time (one lane; "
-    "the wall time may run over the limit)"
+    "the same plan on every run: a proven answer breaks ties over every arc (one more solve); the "
+    "search of large problems runs in deterministic time (one lane; the wall time may run over the limit)"
 )
 
 
@@ -103,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         choices=["auto", "cpsat", "relax"],
         help="one CP-SAT model, the relaxation-guided search, or by size (default: %(default)s)",
+    )
+    pr.add_argument(
+        "--reproducible",
+        action="store_true",
+        help="the same pairs on every run: a proven answer breaks ties over every pair (one more solve); "
+        "the search of large problems stops by the clock and is not reproducible (stats say so)",
     )
     pr.add_argument("--out", type=Path, help="write the pairing result JSON here")
 
@@ -293,7 +298,7 @@ def _pair(a: argparse.Namespace) -> int:
     from vmatch.pairing import dumps_pairing_result, pair, read_pairing_problem
 
     p = read_pairing_problem(a.problem)
-    r = pair(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, engine=a.engine)
+    r = pair(p, time_limit=a.time_limit, seed=a.seed, workers=a.workers, engine=a.engine, reproducible=a.reproducible)
     _emit(dumps_pairing_result(r), a.out, f"status {r.status.value}: {len(r.pairs)} pairs, {len(r.unpaired)} unpaired")
     return 0
 
