@@ -366,3 +366,32 @@ def test_pairing_search_says_it_is_not_reproducible(
     # an exact path is reproducible as it is
     small = pair(generate_pairing(100, 50, seed=0), time_limit=5, reproducible=True)
     assert small.stats["reproducible"] is True and small.stats.get("solvers") is None
+
+
+def test_pairing_keeps_its_proven_answer_when_the_tie_break_is_not_proven(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a tie-break cut by the clock is tried once more with the time left; when that round is cut
+    # too, the proven answer comes back as proven (not the search's best), flagged not reproducible
+    import dataclasses
+
+    from vmatch import _pairing_engine
+    from vmatch.arcs import SolveStatus
+    from vmatch.gen.pairing import generate_pairing
+    from vmatch.pairing import pair, verify_pairing
+
+    real = _pairing_engine.solve_cpsat
+    calls: list[float] = []
+
+    def cut_by_the_clock(*a, **k):  # type: ignore[no-untyped-def]
+        sol = real(*a, **k)
+        calls.append(k["time_limit"])
+        stats = {**sol.stats, "tie_break": "FEASIBLE"}
+        if len(calls) == 1:
+            return dataclasses.replace(sol, stats=stats)
+        return dataclasses.replace(sol, status=SolveStatus.FEASIBLE, stats=stats)
+
+    monkeypatch.setattr(_pairing_engine, "solve_cpsat", cut_by_the_clock)
+    p = generate_pairing(150, 80, seed=0)
+    r = pair(p, time_limit=4, reproducible=True)
+    assert r.status == Status.OPTIMAL and r.stats["reproducible"] is False
+    assert verify_pairing(p, r) == []
+    assert len(calls) >= 2 and calls[1] > calls[0]  # the retry had all the time left

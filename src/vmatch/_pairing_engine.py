@@ -238,6 +238,8 @@ def _solve_pairing(
     rows: list[I64] = list(cuts)
     rank = preference(base)
     budget = 2.0
+    proven: EngineOut | None = None  # a proven answer whose tie-break was not (reproducible)
+    retried = False
     for rnd in range(max_rounds):
         left = deadline - time.perf_counter()
         if left < 0.05:
@@ -264,13 +266,15 @@ def _solve_pairing(
                     stats,
                 )
             if sol.status == SolveStatus.OPTIMAL and not sch.hit_limit:
-                # reproducible: an unproven tie-break is tried again with more time while there is some
-                if reproducible and not _settled(sol, sch) and deadline - time.perf_counter() > 2 * budget:
-                    budget *= 2
-                    continue
-                stats["proven_tie_break"] = _settled(sol, sch)
                 out = finish(base, sol.arcs, SolveStatus.OPTIMAL, (), t0, "cpsat", stats)
-                return EngineOut(dataclasses.replace(out, bounds=out.values), schedule, stats)
+                proven = EngineOut(dataclasses.replace(out, bounds=out.values), schedule, stats)
+                stats["proven_tie_break"] = _settled(sol, sch)
+                # reproducible: an unproven tie-break is tried once more with all the time left (the
+                # proven answer is kept if that runs out)
+                if reproducible and not _settled(sol, sch) and not retried and deadline - time.perf_counter() > 1.0:
+                    retried, budget = True, math.inf
+                    continue
+                return proven
             budget *= 2  # a clean answer, not yet proven: give the next round more time
             continue
         arcs, schedule, _ = repair(pc, sch, sol.arcs, rank, found=rows)
@@ -282,6 +286,9 @@ def _solve_pairing(
                 stats,
             )
         log.info("pairing round %d: %d sets cannot be scheduled, %d rows", rnd + 1, len(bad), len(rows))
+    if proven is not None:  # the retried tie-break ran out of time: the proven answer as it was
+        stats["proven_tie_break"] = False
+        return EngineOut(dataclasses.replace(proven.sol, wall_seconds=time.perf_counter() - t0), proven.schedule, stats)
     sol = dataclasses.replace(
         best.sol,
         bounds=(bound0,) + (math.nan,) * (len(base.levels) - 1),
