@@ -227,7 +227,7 @@ def replan(
         Local scope: the most tasks re-solved.
     reproducible : bool
         As for :func:`vmatch.solve`: when the (whole or local) problem is proven, ties among the
-        optimal plans are broken over every pair of the chosen volunteers and tasks.
+        optimal plans are broken over every arc.
 
     Returns
     -------

@@ -569,10 +569,11 @@ def solve(
     reproducible : bool
         The same input and seed give the same plan on every run:
 
-        * when one CP-SAT model proves every level, ties are broken over all the pairs of the
-          chosen volunteers and tasks too, with the time left (the plan is then the same whatever
-          ``workers``, when that tie-break is proven: ``stats["tie_break"]`` is "OPTIMAL"; one
-          more solve, 0.7-1.9 s where the levels took about 2.5 s on the bundled example);
+        * when one CP-SAT model proves every level, ties are broken over every arc too (which
+          volunteers serve which tasks, and when), with the time left (the plan is then the same
+          whatever ``workers``, when that tie-break is proven: ``stats["tie_break"]`` is
+          "OPTIMAL"; one more solve, about 1-2 s where the levels took about 2.5 s on the
+          bundled example);
         * the search of large problems (``method="lns"``, and the regions of a split problem)
           runs one part at a time on one worker and counts CP-SAT's deterministic time instead
           of seconds (:func:`~vmatch.solvers.lns.solve_lns`); its budget is

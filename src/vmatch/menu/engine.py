@@ -166,9 +166,8 @@ def solve_problem(
     one (see :func:`merge_levels`), with the hint's own arcs (same start) as the tie-break; the
     result still reports each level. ``candidates`` (volunteer indices, task indices) are the only
     pairs considered (see :func:`vmatch.menu.fastcompile.compile_by_item`). ``reproducible``: as
-    :func:`vmatch.solve`'s (ties broken over every pair of the chosen providers and orders on a
-    proven answer; on the search path one part at a time in deterministic time, the start's
-    round of best responses and steals in full).
+    :func:`vmatch.solve`'s (ties broken over every arc on a proven answer; on the search path one
+    part at a time in deterministic time, the start's round of best responses and steals in full).
 
     A fresh menu round (no ``hint``) on the search path starts from the greedy construction
     improved by best responses and steal moves (:func:`vmatch.menu.steal.respond_and_steal`) and

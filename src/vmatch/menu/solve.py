@@ -101,8 +101,8 @@ def menu_solve(
         Welfare mode: replaces :data:`MENU_OBJECTIVE`.
     reproducible : bool
         Welfare mode, when every level is proven: the same plan on every run (ties broken over
-        every pair of the chosen providers and orders; see :func:`vmatch.solve`). Without it,
-        orders that tie (say, two equal orders of one requester) may swap providers between runs.
+        every arc; see :func:`vmatch.solve`). Without it, orders that tie (say, two equal orders
+        of one requester) may swap providers between runs.
 
     Returns
     -------
