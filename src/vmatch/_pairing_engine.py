@@ -128,7 +128,7 @@ def _plain_cpsat(
         if time.perf_counter() > deadline:
             break
     arcs, schedule, dropped = repair(pc, sch, sol.arcs, preference(base))
-    stats.update(repair_dropped=dropped)
+    stats.update(repair_dropped=dropped, proven_tie_break=False)  # (where the clock stopped the rounds)
     bounds = (sol.bounds[0],) + (math.nan,) * (len(base.levels) - 1)
     return EngineOut(finish(base, arcs, SolveStatus.FEASIBLE, bounds, t0, "cpsat", stats), schedule, stats)
 
