@@ -256,7 +256,33 @@ def test_reproducible_search_gives_one_plan(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(lns.time, "perf_counter", slow)
     b = solve(p, time_limit=4, method="lns", reproducible=True)
     assert a.stats["solver"] == b.stats["solver"] == "lns"
+    assert "stopped_by_clock" not in b.stats and b.stats["reproducible"] is True  # (within the guard)
     assert _key(a) == _key(b) and verify(p, a) == [] and verify(p, b) == []
+
+
+def test_reproducible_search_stops_by_the_clock_on_a_very_slow_machine(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the deterministic budget would run far past the limit when every clock reading is 0.2 s
+    # later than the last: the search stops at REPRODUCIBLE_WALL times its budget and says so
+    import time as _time
+
+    from vmatch.solvers import lns
+
+    p = generate_city(300, 150, seed=1)
+    real = _time.perf_counter
+    calls = {"n": 0}
+
+    def very_slow() -> float:
+        calls["n"] += 1
+        return real() + 0.2 * calls["n"]
+
+    monkeypatch.setattr(lns.time, "perf_counter", very_slow)
+    with caplog.at_level("WARNING"):
+        r = solve(p, time_limit=4, method="lns", reproducible=True)
+    assert r.stats["solver"] == "lns" and r.stats["stopped_by_clock"] is True
+    assert r.stats["reproducible"] is False and verify(p, r) == []
+    assert any("stopped by the clock" in m for m in caplog.messages)
 
 
 def test_reproducible_split_and_menu_search(monkeypatch: pytest.MonkeyPatch) -> None:

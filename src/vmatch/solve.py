@@ -498,15 +498,18 @@ def conflict_names(c: Compiled, conflict: list[tuple[str, int]]) -> tuple[str, .
 
 def reproducible_answer(sol: ArcSolution) -> bool:
     """True when ``sol`` does not depend on how the solver's threads ran: any solver but one
-    CP-SAT model (the search with ``reproducible``, the exact paths, the greedy start), or one
-    model whose tie-break was proven."""
+    CP-SAT model (the search with ``reproducible``, unless its wall-clock guard stopped it; the
+    exact paths, the greedy start), or one model whose tie-break was proven."""
+    if sol.stats.get("stopped_by_clock"):
+        return False
     return sol.solver != "cpsat" or sol.stats.get("tie_break") == "OPTIMAL"
 
 
 def _not_reproducible_warning(what: str) -> None:
     log.warning(
-        "%s: reproducible was asked, but one CP-SAT model was not proven in the time limit, so this plan "
-        "may differ between runs (give more time, or method='lns' / --method lns for a search in deterministic time)",
+        "%s: reproducible was asked, but one CP-SAT model was not proven in the time limit (or the search was "
+        "stopped by the clock on a slow machine), so this plan may differ between runs (give more time, or "
+        "method='lns' / --method lns for a search in deterministic time)",
         what,
     )
 
