@@ -37,7 +37,8 @@ def city(v: int, t: int, limit: float, kind: str = "city") -> None:
         plan = _hash([(a.volunteer, a.task, a.start.isoformat()) for a in r.assignments])
         print(
             f"{kind} {v}x{t} reproducible={rep!s:5} wall {wall:5.1f} s  coverage {r.objective:.0f}  "
-            f"bound {r.bound:.0f}  gap {r.gap:.2%}  plan {plan}  violations {len(verify(p, r))}",
+            f"bound {r.bound:.0f}  gap {r.gap:.2%}  plan {plan}  violations {len(verify(p, r))}  "
+            f"flag {r.stats.get('reproducible')}",
             flush=True,
         )
 
@@ -54,7 +55,7 @@ def menu(orders: int, offers: int, limit: float) -> None:
         print(
             f"menu {orders}x{offers} reproducible={rep!s:5} wall {wall:5.1f} s  coverage {first.value:.0f}  "
             f"bound {first.bound:.0f}  gap {abs(first.bound - first.value) / first.bound:.2%}  plan {plan}  "
-            f"violations {len(verify(r.compiled, r.dispatch))}",
+            f"violations {len(verify(r.compiled, r.dispatch))}  flag {r.stats.get('reproducible')}",
             flush=True,
         )
 

@@ -264,7 +264,7 @@ def test_reproducible_search_stops_by_the_clock_on_a_very_slow_machine(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # the deterministic budget would run far past the limit when every clock reading is 0.2 s
-    # later than the last: the search stops at REPRODUCIBLE_WALL times its budget and says so
+    # later than the last: the search stops at REPRODUCIBLE_WALL (2) times its budget and says so
     import time as _time
 
     from vmatch.solvers import lns
