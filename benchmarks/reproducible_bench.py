@@ -10,6 +10,10 @@ Usage::
     .venv/bin/python benchmarks/reproducible_bench.py                       # city 10k x 5k and menu 20k x 5k, 30 s
     .venv/bin/python benchmarks/reproducible_bench.py --kind city --size 2000 1000 --time-limit 20
     .venv/bin/python benchmarks/reproducible_bench.py --kind province --time-limit 60   # 20k x 10k, split
+    .venv/bin/python benchmarks/reproducible_bench.py --kind pairing --time-limit 60    # 600 x 300, seeds 0-1
+
+For pairings (``vmatch.pair``), each seed runs without ``reproducible`` twice (8 workers: proven
+answers can differ) and with it twice, then once on 4 workers.
 """
 
 from __future__ import annotations
@@ -60,9 +64,28 @@ def menu(orders: int, offers: int, limit: float) -> None:
         )
 
 
+def pairing(beneficiaries: int, volunteers: int, limit: float) -> None:
+    from vmatch.gen.pairing import generate_pairing
+    from vmatch.pairing import pair, verify_pairing
+
+    for seed in (0, 1):
+        p = generate_pairing(beneficiaries, volunteers, seed=seed)
+        for rep, workers in ((False, 8), (False, 8), (True, 8), (True, 8), (True, 4)):
+            t0 = time.perf_counter()
+            r = pair(p, time_limit=limit, workers=workers, reproducible=rep)
+            wall = time.perf_counter() - t0
+            plan = _hash([(x.volunteer, x.beneficiary, f"{x.weekday} {x.start}") for x in r.pairs])
+            print(
+                f"pairing {beneficiaries}x{volunteers} seed {seed} reproducible={rep!s:5} workers {workers} "
+                f"wall {wall:5.1f} s  {r.status.value}  pairs {len(r.pairs)}  plan {plan}  "
+                f"violations {len(verify_pairing(p, r))}  flag {r.stats.get('reproducible')}",
+                flush=True,
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kind", choices=["city", "province", "menu", "both"], default="both")
+    ap.add_argument("--kind", choices=["city", "province", "menu", "pairing", "both"], default="both")
     ap.add_argument("--size", type=int, nargs=2, default=None, metavar=("A", "B"))
     ap.add_argument("--time-limit", type=float, default=30.0)
     a = ap.parse_args()
@@ -72,6 +95,8 @@ def main() -> None:
         city(*(a.size or (20_000, 10_000)), a.time_limit, kind="province")
     if a.kind in ("menu", "both"):
         menu(*(a.size or (20_000, 5_000)), a.time_limit)
+    if a.kind == "pairing":
+        pairing(*(a.size or (600, 300)), a.time_limit)
 
 
 if __name__ == "__main__":
