@@ -97,10 +97,10 @@ def test_tie_break_only_when_asked_and_proven() -> None:
     assert int(ap.arc_job[on.arcs][0]) == 0  # the earlier of the group's two starts
 
 
-def test_swaps_pick_the_cheaper_of_two_equal_pairings() -> None:
-    # two equal orders (groups 0, 1), two agents, one start each: a0-g0 + a1-g1 and a0-g1 + a1-g0
-    # are both optimal; "swaps" takes the one of smaller tie weight, for every seed
-    ap = ArcProblem.build(
+def _two_equal_orders() -> ArcProblem:
+    """Two equal orders (groups 0, 1), two agents of capacity 1, one start each: a0-g0 + a1-g1
+    (arcs 0, 3) and a0-g1 + a1-g0 (arcs 1, 2) are both optimal."""
+    return ArcProblem.build(
         n_agents=2,
         n_jobs=2,
         arc_agent=[0, 0, 1, 1],
@@ -110,6 +110,12 @@ def test_swaps_pick_the_cheaper_of_two_equal_pairings() -> None:
         levels=[Level("n", np.ones(4), "max")],
         meta={"job_start": np.array([0, 0])},
     )
+
+
+def test_swaps_pick_the_cheaper_of_two_equal_pairings() -> None:
+    # two equal orders (groups 0, 1), two agents, one start each: a0-g0 + a1-g1 and a0-g1 + a1-g0
+    # are both optimal; "swaps" takes the one of smaller tie weight, for every seed
+    ap = _two_equal_orders()
     plans = ({0, 3}, {1, 2})
     for seed in range(8):
         w = tie_weights(ap, seed, 4)
@@ -151,16 +157,7 @@ def test_deterministic_tie_break_counts_deterministic_time(monkeypatch: pytest.M
 
     from vmatch.solvers import cpsat
 
-    ap = ArcProblem.build(
-        n_agents=2,
-        n_jobs=2,
-        arc_agent=[0, 0, 1, 1],
-        arc_job=[0, 1, 0, 1],
-        arc_load=[1, 1, 1, 1],
-        agent_capacity=[1, 1],
-        levels=[Level("n", np.ones(4), "max")],
-        meta={"job_start": np.array([0, 0])},
-    )
+    ap = _two_equal_orders()
     seen: list[tuple[float, float, float]] = []
     real = cp_model.CpSolver.solve
 

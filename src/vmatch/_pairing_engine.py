@@ -156,7 +156,7 @@ def solve_pairing(
     out = _solve_pairing(pc, time_limit, seed, workers, engine, max_rounds, reproducible)
     if reproducible:
         settled = out.sol.solver in ("assignment", "bmatching") or bool(out.stats.pop("proven_tie_break", False))
-        settled = settled or (out.sol.status == SolveStatus.OPTIMAL and out.sol.solver.startswith("block-flow"))
+        settled = settled or (out.sol.status == SolveStatus.OPTIMAL and out.sol.solver == "block-flow")
         out.stats["reproducible"] = settled
     out.stats.pop("proven_tie_break", None)
     return out

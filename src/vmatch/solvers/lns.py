@@ -576,9 +576,8 @@ def solve_lns(
         "lns_lp_parts": lp_parts,
     }
     if reproducible and clock() < time_limit - 0.05:  # the wall-clock guard ended it
-        log.warning(
-            "lns: reproducible search stopped by the clock after %.1fs (slow machine)", time.perf_counter() - t0
-        )
+        # (INFO: the callers warn, through vmatch.solve.reproducible_answer)
+        log.info("lns: reproducible search stopped by the clock after %.1fs (slow machine)", time.perf_counter() - t0)
         stats["stopped_by_clock"] = True
     return ArcSolution(
         status,
