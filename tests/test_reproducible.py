@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from strategies import problems
 from vmatch import Location, Problem, Settings, Task, TimeWindow, Volunteer, solve, verify
@@ -418,3 +419,22 @@ def test_pairing_keeps_its_proven_answer_when_the_tie_break_is_not_proven(monkey
     assert r.status == Status.OPTIMAL and r.stats["reproducible"] is False
     assert verify_pairing(p, r) == []
     assert len(calls) >= 2 and calls[1] > calls[0]  # the retry had all the time left
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), size=st.sampled_from([(120, 60), (150, 80)]))
+def test_reproducible_pairing_property(seed: int, size: tuple[int, int]) -> None:
+    # a reproducible pairing keeps every hard rule (verify_pairing, written apart from the
+    # compiler), reaches the plain run's level values, and is one answer for 1 and 8 workers
+    from vmatch.gen.pairing import generate_pairing
+    from vmatch.pairing import pair, verify_pairing
+
+    p = generate_pairing(*size, seed=seed)
+    runs = [pair(p, time_limit=30, workers=w, reproducible=True) for w in (1, 8)]
+    plain = pair(p, time_limit=30, workers=8)
+    for r in runs:
+        assert verify_pairing(p, r) == []
+    if all(r.stats["reproducible"] for r in runs):
+        assert _pairs_key(runs[0]) == _pairs_key(runs[1])
+    if plain.status == Status.OPTIMAL and runs[0].status == Status.OPTIMAL:
+        assert [lv.value for lv in runs[0].levels] == [lv.value for lv in plain.levels]
